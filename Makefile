@@ -1,0 +1,95 @@
+# Cloud Conductor. `make help` lists the targets; README.md explains each.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+REPO := $(CURDIR)
+
+# Everything a run writes stays inside the repo (ignored), never in $HOME.
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_YES := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_CACHE_DIR := $(REPO)/.cache/pipenv
+export PIP_CACHE_DIR := $(REPO)/.cache/pip
+export VIRTUALENV_OVERRIDE_APP_DATA := $(REPO)/.cache/virtualenv
+export UV_CACHE_DIR := $(REPO)/.cache/uv
+export npm_config_cache := $(REPO)/.cache/npm
+export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(REPO)/.cache/jsii
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CHECKPOINT_DISABLE := 1
+export BC_SKIP_MAPPING := TRUE
+export TF_CLI_CONFIG_FILE := $(REPO)/.cache/terraform.rc
+export TF_IN_AUTOMATION := 1
+export PATH := $(REPO)/.cache/tools/bin:$(REPO)/node_modules/.bin:$(PATH)
+
+PIPENV_VERSION := 2026.10.3
+UV_VERSION := 0.13.9
+PY := .venv/bin/python
+CDKTF := node_modules/.bin/cdktf
+ENVIRONMENTS := $(basename $(notdir $(wildcard environments/*.yaml)))
+SCANNED_ENVS := dev staging prod
+
+.PHONY: check-env help setup prereqs synth test test-iac test-airflow bench demo plan deploy policy clean
+
+help:
+	@echo "make setup            install the toolchains (IaC venv, cdktf CLI, Airflow venv) into this folder"
+	@echo "make synth            synthesize every stack of every environment into cdktf.out/"
+	@echo "make test             all tests: schema, synth, byte-identity, terraform validate, checkov, airflow"
+	@echo "make policy           the checkov gate alone, on dev, staging and prod"
+	@echo "make bench            synth eager vs lazy; pipeline baseline vs ours"
+	@echo "make demo             the whole flow on local stand-ins"
+	@echo "make plan ENV=dev     cdktf plan 'dev-*'     (environments: $(ENVIRONMENTS))"
+	@echo "make deploy ENV=dev   cdktf deploy 'dev-*'"
+
+prereqs:
+	@scripts/check_prereqs.sh
+
+# ---- toolchains -------------------------------------------------------------
+.cache/tools/bin/pipenv:
+	@scripts/check_prereqs.sh
+	python3 -m venv .cache/tools
+	.cache/tools/bin/pip install --quiet pipenv==$(PIPENV_VERSION) uv==$(UV_VERSION)
+
+.venv/.synced: Pipfile.lock .cache/tools/bin/pipenv
+	pipenv sync --dev
+	touch $@
+
+node_modules/.synced: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.cache/terraform.rc: scripts/terraform_rc.sh
+	@echo "terraform providers from: $$(scripts/terraform_rc.sh $@)"
+
+setup: prereqs .venv/.synced node_modules/.synced .cache/terraform.rc
+	@echo "setup complete"
+
+# ---- build and test ---------------------------------------------------------
+synth: .venv/.synced
+	$(PY) main.py
+
+test: setup
+	$(PY) -m pytest tests -p no:cacheprovider
+
+policy: synth
+	$(PY) scripts/policy_gate.py $(foreach e,$(SCANNED_ENVS),'$(e)-*')
+
+bench: setup
+	$(PY) bench/synth_bench.py
+
+# ---- plan and deploy one environment -----------------------------------------
+check-env:
+	@if [ -z "$(ENV)" ]; then echo "ENV is required, e.g. make plan ENV=dev (one of: $(ENVIRONMENTS))" >&2; exit 2; fi
+	@if [ ! -f "environments/$(ENV).yaml" ]; then echo "ENV=$(ENV): no file environments/$(ENV).yaml (one of: $(ENVIRONMENTS))" >&2; exit 2; fi
+
+# Offline (a filesystem mirror is configured) `cdktf plan` must not run
+# `terraform providers lock`, which ignores the mirror.
+LOCK_FLAG = $(if $(shell grep -l filesystem_mirror .cache/terraform.rc 2>/dev/null),--skip-provider-lock,)
+
+plan: check-env setup
+	$(CDKTF) plan '$(ENV)-*' $(LOCK_FLAG)
+
+deploy: check-env setup
+	$(CDKTF) deploy '$(ENV)-*' $(LOCK_FLAG)
+
+clean:
+	rm -rf cdktf.out cdktf.out.partial .state .demo .bench

@@ -1,0 +1,87 @@
+"""Every cloud resource name the platform derives, in one place.
+
+Names come from ``<prefix>-<env>-...``, never from random suffixes, so a plan is
+reproducible and a reader can tell what a resource belongs to. The schema checks
+each *derived* name against its cloud's rule (see ``NAME_RULES``) before any
+construct is built, and stacks call the same functions, so what was validated is
+exactly what gets deployed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: The storage zones every data domain gets.
+ZONES: tuple[str, ...] = ("raw", "curated", "quarantine")
+#: GCS buckets per domain: the curated copy and the analytics exports.
+GCS_ZONES: tuple[str, ...] = ("curated", "exports")
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """A cloud's naming rule: a regex that the whole name must match, and its wording."""
+
+    pattern: re.Pattern[str]
+    text: str
+
+    def problem(self, name: str) -> str | None:
+        return None if self.pattern.fullmatch(name) and ".." not in name else self.text
+
+
+NAME_RULES: dict[str, NameRule] = {
+    "s3_bucket": NameRule(
+        re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"),
+        "S3 bucket names are 3-63 characters of lowercase letters, digits, '.' and '-', "
+        "starting and ending with a letter or digit (no underscores)",
+    ),
+    "gcs_bucket": NameRule(
+        re.compile(r"[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]"),
+        "GCS bucket names are 3-63 characters of lowercase letters, digits, '-' and '_', "
+        "starting and ending with a letter or digit",
+    ),
+    "azure_storage_account": NameRule(
+        re.compile(r"[a-z0-9]{3,24}"),
+        "Azure storage account names are 3-24 lowercase letters and digits only",
+    ),
+    "azure_container": NameRule(
+        re.compile(r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]"),
+        "Azure container names are 3-63 lowercase letters, digits and single hyphens, "
+        "starting and ending with a letter or digit",
+    ),
+}
+
+
+def _slug(value: str) -> str:
+    """Domain and environment names are identifiers; clouds want hyphens."""
+    return value.replace("_", "-").lower()
+
+
+def base(prefix: str, env: str) -> str:
+    return f"{_slug(prefix)}-{_slug(env)}"
+
+
+def s3_bucket(prefix: str, env: str, domain: str, zone: str) -> str:
+    return f"{base(prefix, env)}-{_slug(domain)}-{zone}"
+
+
+def s3_platform_bucket(prefix: str, env: str, purpose: str) -> str:
+    """Buckets that belong to the platform rather than a domain (DAGs, access logs)."""
+    return f"{base(prefix, env)}-{purpose}"
+
+
+def gcs_bucket(prefix: str, env: str, domain: str, zone: str) -> str:
+    return f"{base(prefix, env)}-{_slug(domain)}-{zone}"
+
+
+def azure_storage_account(prefix: str, env: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", f"{prefix}{env}lake".lower())
+
+
+def azure_container(domain: str) -> str:
+    return _slug(domain)
+
+
+def stack_name(env: str, component: str) -> str:
+    """Stack names are ``<env>-<component>`` so ``cdktf plan 'dev-*'`` selects one environment."""
+    return f"{env}-{component}"

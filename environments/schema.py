@@ -1,0 +1,507 @@
+"""The one typed schema for ``environments/<env>.yaml``, and the loader that enforces it.
+
+Loading happens before any construct is built. A bad file never produces a
+partial ``cdktf.out``: :func:`load_environments` either returns every
+environment valid, or raises :class:`ConfigError` carrying *every* problem found,
+one line each: ``<file>: <field path>: <value>: <rule>``.
+
+Checks run in two passes. Pass 1 is field-level (types, unknown keys, formats,
+regions, ranges) and reports all problems across the file. Pass 2 is
+cross-field (CIDR overlap across clouds, derived names, unique domains) and runs
+on a file that passed pass 1, because it needs the typed values.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from environments import naming
+from environments.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS
+
+ENVIRONMENTS_DIR = Path(__file__).resolve().parent
+
+#: Airflow 3 releases that Amazon MWAA offers (MWAA user guide, "Apache Airflow versions").
+#: airflow/requirements.txt pins the same release; tests/airflow checks they agree.
+MWAA_AIRFLOW_VERSIONS = ("3.0.6",)
+
+# --------------------------------------------------------------------------- field types
+
+
+def _rule(pattern: str, text: str):
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(text)
+        return value
+
+    return AfterValidator(check)
+
+
+def _member_of(allowed: frozenset[str], what: str):
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"not a known {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise ValueError("must be an IPv4 CIDR block with no host bits set, e.g. 10.0.0.0/16") from None
+    if network.version != 4 or not network.is_private:
+        raise ValueError("must be a private IPv4 range (RFC 1918)")
+    return value
+
+
+Identifier = Annotated[
+    str, _rule(r"[a-z][a-z0-9_]{1,29}", "must be a lowercase identifier: a letter, then 1-29 of a-z, 0-9, _")
+]
+Slug = Annotated[str, _rule(r"[a-z][a-z0-9-]{1,39}", "must be a lowercase slug: a letter, then 1-39 of a-z, 0-9, -")]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+AwsRegion = Annotated[str, _member_of(AWS_REGIONS, "AWS region")]
+GcpRegion = Annotated[str, _member_of(GCP_REGIONS, "GCP region")]
+AzureLocation = Annotated[str, _member_of(AZURE_LOCATIONS, "Azure location")]
+Uuid = Annotated[
+    str, _rule(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "must be a lowercase UUID")
+]
+Url = Annotated[str, _rule(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?", "must be a URL like https://host:port")]
+Days = Annotated[int, Field(ge=1, le=36500)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors (typos must not be ignored) and nothing is coerced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Feature(Strict):
+    """A part of the platform that an environment may leave out, but only saying why."""
+
+    enabled: bool = True
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _reason_when_disabled(self) -> Feature:
+        if not self.enabled and not (self.reason and self.reason.strip()):
+            raise ValueError("a disabled feature must give its reason")
+        return self
+
+
+# --------------------------------------------------------------------------- sections
+
+
+class Network(Strict):
+    hub_cidr: Cidr
+    spokes: Annotated[dict[Identifier, Cidr], Field(min_length=1)]
+
+
+class AwsNetwork(Network):
+    transit_gateway: Feature = Feature()
+
+    @model_validator(mode="after")
+    def _required_spokes(self) -> AwsNetwork:
+        missing = {"orchestration", "data"} - set(self.spokes)
+        if missing:
+            raise ValueError(f"spokes must include {sorted(missing)} (MWAA runs in orchestration, the lake in data)")
+        return self
+
+
+class AwsConfig(Strict):
+    account_id: Annotated[str, _rule(r"[0-9]{12}", "must be a 12-digit AWS account id")]
+    region: AwsRegion
+    network: AwsNetwork
+    #: Base URL of a local AWS stand-in (moto). Unset means real AWS.
+    endpoint: Url | None = None
+
+
+class NodePool(Strict):
+    machine_type: Annotated[str, _rule(r"[a-z0-9]+-[a-z0-9-]+", "must be a GCE machine type, e.g. e2-standard-4")]
+    min_nodes: Annotated[int, Field(ge=0, le=100)] = 1
+    max_nodes: Annotated[int, Field(ge=1, le=1000)] = 3
+
+    @model_validator(mode="after")
+    def _ordered(self) -> NodePool:
+        if self.max_nodes < self.min_nodes:
+            raise ValueError("max_nodes must be >= min_nodes")
+        return self
+
+
+class AuthorizedNetwork(Strict):
+    name: Slug
+    cidr: Annotated[str, AfterValidator(lambda v: str(ipaddress.ip_network(v, strict=True)))]
+
+
+class GkeConfig(Strict):
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
+    private_endpoint: bool = True
+    master_cidr: Annotated[Cidr, AfterValidator(lambda v: _require_prefix(v, 28))]
+    pods_cidr: Cidr
+    services_cidr: Cidr
+    master_authorized_networks: list[AuthorizedNetwork] = []
+    general_pool: NodePool
+    spot_pool: NodePool
+    deletion_protection: bool = True
+
+
+def _require_prefix(value: str, prefix: int) -> str:
+    if ipaddress.ip_network(value).prefixlen != prefix:
+        raise ValueError(f"must be a /{prefix} (GKE control-plane range)")
+    return value
+
+
+class GcpNetwork(Network):
+    connectivity: Literal["ncc", "peering"] = "ncc"
+
+
+class GcpConfig(Strict):
+    terraform: Feature = Feature()
+    project_id: Annotated[
+        str, _rule(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", "must be a GCP project id: 6-30 of a-z, 0-9, -")
+    ]
+    region: GcpRegion
+    billing_account: Annotated[
+        str, _rule(r"[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}", "must be a billing account id like 0123AB-4567CD-89EF01")
+    ]
+    network: GcpNetwork
+    gke: GkeConfig
+
+
+class AzureNetwork(Network):
+    gateway_transit: bool = False
+
+
+class AzureConfig(Strict):
+    terraform: Feature = Feature()
+    subscription_id: Uuid
+    tenant_id: Uuid
+    location: AzureLocation
+    network: AzureNetwork
+
+
+class Orchestration(Strict):
+    mwaa: Feature = Feature()
+    airflow_version: Literal[MWAA_AIRFLOW_VERSIONS]  # type: ignore[valid-type]
+    environment_class: Literal["mw1.micro", "mw1.small", "mw1.medium", "mw1.large", "mw1.xlarge", "mw1.2xlarge"]
+    min_workers: Annotated[int, Field(ge=1, le=25)] = 1
+    max_workers: Annotated[int, Field(ge=1, le=25)] = 2
+    webserver_access: Literal["PRIVATE_ONLY", "PUBLIC_ONLY"] = "PRIVATE_ONLY"
+    #: Path under airflow/ of an MWAA startup script, if any.
+    startup_script: str | None = None
+
+    @model_validator(mode="after")
+    def _workers_ordered(self) -> Orchestration:
+        if self.max_workers < self.min_workers:
+            raise ValueError("max_workers must be >= min_workers")
+        return self
+
+
+class Tiering(Strict):
+    """Days after creation at which objects move to cheaper classes, on every cloud.
+
+    warm: S3 STANDARD_IA, GCS NEARLINE, Azure Cool. cold: GCS COLDLINE, Azure Cold.
+    archive: S3 GLACIER, GCS ARCHIVE, Azure Archive.
+    """
+
+    warm_after_days: Annotated[int, Field(ge=30, le=36500)] = 30  # S3 refuses STANDARD_IA before day 30
+    cold_after_days: Days = 90
+    archive_after_days: Days = 180
+    noncurrent_expire_days: Days = 30
+    abort_incomplete_multipart_days: Days = 7
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Tiering:
+        if not self.warm_after_days < self.cold_after_days < self.archive_after_days:
+            raise ValueError("tiering days must increase: warm_after_days < cold_after_days < archive_after_days")
+        return self
+
+
+class Storage(Strict):
+    tiering: Tiering = Tiering()
+
+
+class VaultConfig(Strict):
+    address: Url
+    kv_mount: Identifier = "platform"
+    aws_mount: Slug = "aws"
+    gcp_mount: Slug = "gcp"
+    azure_mount: Slug = "azure"
+    #: Dynamic credentials live at most an hour by default and four hours at most, never Vault's 32 days.
+    default_lease_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 3600
+    max_lease_ttl_seconds: Annotated[int, Field(ge=60, le=14400)] = 14400
+
+    @model_validator(mode="after")
+    def _ttls_ordered(self) -> VaultConfig:
+        if self.max_lease_ttl_seconds < self.default_lease_ttl_seconds:
+            raise ValueError("max_lease_ttl_seconds must be >= default_lease_ttl_seconds")
+        return self
+
+
+class Domain(Strict):
+    name: Identifier
+    owner: Slug
+    classification: Literal["public", "internal", "pii"]
+    sources: Annotated[list[Identifier], Field(min_length=1)]
+    #: Glue crawler schedule, AWS cron syntax.
+    crawler_schedule: Annotated[
+        str, _rule(r"cron\([^()]+\)", "must be an AWS cron expression like cron(0 * * * ? *)")
+    ] = "cron(15 * * * ? *)"
+
+
+class S3State(Strict):
+    backend: Literal["s3"]
+    bucket: str
+    region: AwsRegion
+    #: KMS key for state encryption; unset uses the bucket's default SSE-KMS key.
+    kms_key_id: str | None = None
+
+
+class LocalState(Strict):
+    backend: Literal["local"]
+
+
+class Budget(Strict):
+    monthly_usd: Annotated[float, Field(gt=0)]
+    alert_emails: Annotated[list[EmailStr], Field(min_length=1)]
+
+
+class Environment(Strict):
+    name: Identifier
+    #: Short organisation prefix for every derived name (kept short for Azure's 24 characters).
+    prefix: Annotated[str, _rule(r"[a-z][a-z0-9]{1,7}", "must be 2-8 lowercase letters and digits")]
+    owner: Slug
+    tags: dict[
+        Annotated[str, _rule(r"[a-z][a-z0-9_-]{0,62}", "tag keys are lowercase, 1-63 of a-z, 0-9, _, -")],
+        Annotated[str, _rule(r"[a-z0-9_-]{0,63}", "tag values are lowercase, 0-63 of a-z, 0-9, _, -")],
+    ] = {}
+    aws: AwsConfig
+    gcp: GcpConfig
+    azure: AzureConfig
+    orchestration: Orchestration
+    storage: Storage = Storage()
+    vault: VaultConfig
+    domains: Annotated[list[Domain], Field(min_length=1)]
+    state: Annotated[S3State | LocalState, Field(discriminator="backend")]
+    budget: Budget
+
+    def domain(self, name: str) -> Domain:
+        return next(d for d in self.domains if d.name == name)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    path: str
+    value: Any
+    rule: str
+
+    def __str__(self) -> str:
+        shown = "<missing>" if self.value is _MISSING else repr(self.value)
+        return f"{self.file}: {self.path or '<root>'}: {shown}: {self.rule}"
+
+
+_MISSING = object()
+
+
+class ConfigError(Exception):
+    """Every problem found in the environment files; ``str()`` is one line per problem."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("s3", "local") and out == "state":
+            continue  # the discriminator's tag is not a field the user wrote
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _from_pydantic(file: str, error: ValidationError) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        loc = item["loc"]
+        if item["type"] == "missing":
+            value, rule = _MISSING, "required field is missing"
+        elif item["type"] == "extra_forbidden":
+            value, rule = item["input"], "unknown key (check the spelling against environments/schema.py)"
+        else:
+            value = item["input"]
+            rule = str(item["msg"]).removeprefix("Value error, ")
+        problems.append(Problem(file, _dotted(loc), value, rule))
+    return problems
+
+
+# --------------------------------------------------------------------------- cross-field rules
+
+
+def _all_cidrs(env: Environment) -> list[tuple[str, str]]:
+    cidrs: list[tuple[str, str]] = []
+    for cloud in ("aws", "gcp", "azure"):
+        net = getattr(env, cloud).network
+        cidrs.append((f"{cloud}.network.hub_cidr", net.hub_cidr))
+        cidrs += [(f"{cloud}.network.spokes.{name}", cidr) for name, cidr in net.spokes.items()]
+    gke = env.gcp.gke
+    cidrs += [(f"gcp.gke.{f}", getattr(gke, f)) for f in ("master_cidr", "pods_cidr", "services_cidr")]
+    return cidrs
+
+
+def _semantic_problems(file: str, env: Environment, stem: str) -> list[Problem]:
+    problems: list[Problem] = []
+    if env.name != stem:
+        problems.append(Problem(file, "name", env.name, f"must equal the file name '{stem}'"))
+
+    seen: list[tuple[str, ipaddress.IPv4Network]] = []
+    for path, cidr in _all_cidrs(env):
+        network = ipaddress.ip_network(cidr)
+        for other_path, other in seen:
+            if network.overlaps(other):
+                problems.append(
+                    Problem(file, path, cidr, f"overlaps {other_path} ({other}); every hub and spoke must be disjoint")
+                )
+                break
+        seen.append((path, network))
+
+    first_seen: dict[str, int] = {}
+    for index, domain in enumerate(env.domains):
+        if domain.name in first_seen:
+            problems.append(
+                Problem(
+                    file,
+                    f"domains[{index}].name",
+                    domain.name,
+                    f"domain names must be unique (also domains[{first_seen[domain.name]}])",
+                )
+            )
+        first_seen.setdefault(domain.name, index)
+
+    def check_name(path: str, value: Any, kind: str, derived: str) -> None:
+        issue = naming.NAME_RULES[kind].problem(derived)
+        if issue:
+            problems.append(Problem(file, path, value, f"derived {kind} name '{derived}' is illegal: {issue}"))
+
+    for index, domain in enumerate(env.domains):
+        path = f"domains[{index}].name"
+        for zone in naming.ZONES:
+            check_name(path, domain.name, "s3_bucket", naming.s3_bucket(env.prefix, env.name, domain.name, zone))
+        for zone in naming.GCS_ZONES:
+            check_name(path, domain.name, "gcs_bucket", naming.gcs_bucket(env.prefix, env.name, domain.name, zone))
+        check_name(path, domain.name, "azure_container", naming.azure_container(domain.name))
+    check_name("prefix", env.prefix, "azure_storage_account", naming.azure_storage_account(env.prefix, env.name))
+    for purpose in ("dags", "access-logs"):
+        check_name("prefix", env.prefix, "s3_bucket", naming.s3_platform_bucket(env.prefix, env.name, purpose))
+    return problems
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML silently keeps the last of two equal keys; a config loader must not."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    keys = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in keys:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        keys.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _load_file(path: Path) -> tuple[Environment | None, list[Problem]]:
+    file = _display(path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "<file>"
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [Problem(file, where, _MISSING, f"not valid YAML: {problem}")]
+    except OSError as exc:
+        return None, [Problem(file, "<file>", _MISSING, f"cannot be read: {exc.strerror}")]
+    if not isinstance(data, dict):
+        return None, [Problem(file, "", type(data).__name__, "an environment file must be a YAML mapping")]
+    try:
+        env = Environment.model_validate(data)
+    except ValidationError as exc:
+        return None, _from_pydantic(file, exc)
+    problems = _semantic_problems(file, env, path.stem)
+    return (None if problems else env), problems
+
+
+def load_environment(path: str | Path) -> Environment:
+    env, problems = _load_file(Path(path))
+    if problems:
+        raise ConfigError(problems)
+    assert env is not None
+    return env
+
+
+def environment_files(directory: Path = ENVIRONMENTS_DIR) -> list[Path]:
+    return sorted(directory.glob("*.yaml"))
+
+
+def load_environments(directory: str | Path = ENVIRONMENTS_DIR, only: list[str] | None = None) -> list[Environment]:
+    """Load and validate every environment file (or the ``only`` ones), reporting all problems at once."""
+    directory = Path(directory)
+    files = environment_files(directory)
+    if only:
+        known = {f.stem for f in files}
+        unknown = [name for name in only if name not in known]
+        if unknown:
+            raise ConfigError(
+                [Problem(_display(directory), "ENV", name, f"no such environment; known: {sorted(known)}") for name in unknown]
+            )
+        files = [f for f in files if f.stem in only]
+    if not files:
+        raise ConfigError([Problem(_display(directory), "<dir>", _MISSING, "no environment files (*.yaml) found")])
+    environments, problems = [], []
+    for path in files:
+        env, found = _load_file(path)
+        problems += found
+        if env is not None:
+            environments.append(env)
+    if problems:
+        raise ConfigError(problems)
+    return environments

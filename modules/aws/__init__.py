@@ -1,0 +1,1 @@
+"""aws constructs: one logical entity per file, typed props, secure defaults."""

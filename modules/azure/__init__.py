@@ -1,0 +1,1 @@
+"""azure constructs: one logical entity per file, typed props, secure defaults."""

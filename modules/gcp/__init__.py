@@ -1,0 +1,1 @@
+"""gcp constructs: one logical entity per file, typed props, secure defaults."""

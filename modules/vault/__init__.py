@@ -1,0 +1,1 @@
+"""vault constructs: one logical entity per file, typed props, secure defaults."""

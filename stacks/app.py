@@ -1,0 +1,53 @@
+"""Build one App holding every stack of every environment, and synthesize it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from cdktf import App
+
+from environments.schema import Environment
+from stacks.aws import AwsNetworkStack, AwsPlatformStack
+from stacks.azure import AzureNetworkStack, AzurePlatformStack
+from stacks.gcp import GcpNetworkStack, GcpPlatformStack
+from stacks.vault import VaultStack
+
+
+def compose(app: App, env: Environment) -> None:
+    """All stacks of one environment. A cloud an environment turns off gets no stacks."""
+    aws_network = AwsNetworkStack(app, env)
+    AwsPlatformStack(app, env, aws_network)
+    if env.gcp.terraform.enabled:
+        GcpPlatformStack(app, env, GcpNetworkStack(app, env))
+    if env.azure.terraform.enabled:
+        AzurePlatformStack(app, env, AzureNetworkStack(app, env))
+    VaultStack(app, env)
+
+
+def synth(environments: list[Environment], outdir: str = "cdktf.out") -> None:
+    """Synthesize, replacing ``outdir`` only once every stack has been written.
+
+    Under the cdktf CLI (which sets CDKTF_OUTDIR) the CLI owns the folder, so we
+    write straight into it.
+    """
+    if os.environ.get("CDKTF_OUTDIR"):
+        app = App()
+        for env in environments:
+            compose(app, env)
+        app.synth()
+        return
+    final = Path(outdir)
+    staging = final.with_name(final.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    app = App(outdir=str(staging))
+    for env in environments:
+        compose(app, env)
+    app.synth()
+    previous = final.with_name(final.name + ".previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if final.exists():
+        final.rename(previous)
+    staging.rename(final)
+    shutil.rmtree(previous, ignore_errors=True)

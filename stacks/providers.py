@@ -1,0 +1,66 @@
+"""Provider configuration, one function per cloud; only stacks call these."""
+
+from __future__ import annotations
+
+from cdktf import TerraformVariable
+
+from stacks.base import PlatformStack
+
+# Services a local AWS stand-in must answer for; the provider sends each to the endpoint.
+_LOCAL_AWS_SERVICES = (
+    "cloudwatch", "ec2", "glue", "iam", "kms", "logs", "s3", "sns", "sqs", "sts", "budgets", "mwaa",
+)
+
+
+def aws(stack: PlatformStack):
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+    env = stack.env
+    if env.aws.endpoint is None:
+        # allowed_account_ids stops a plan made for one environment touching another's account.
+        return AwsProvider(stack, "aws", region=env.aws.region, allowed_account_ids=[env.aws.account_id])
+    # A local stand-in (moto): the port can change per run, so it is a variable
+    # (TF_VAR_aws_endpoint) whose default comes from the environment file.
+    endpoint = TerraformVariable(
+        stack, "aws_endpoint", type="string", default=env.aws.endpoint,
+        description="Base URL of the local AWS stand-in",
+    ).string_value
+    return AwsProvider(
+        stack,
+        "aws",
+        region=env.aws.region,
+        endpoints=[{service: endpoint for service in _LOCAL_AWS_SERVICES}],
+        s3_use_path_style=True,
+        skip_credentials_validation=True,
+        skip_requesting_account_id=True,
+        skip_metadata_api_check="true",
+    )
+
+
+def google(stack: PlatformStack):
+    from cdktf_cdktf_provider_google.provider import GoogleProvider
+
+    env = stack.env
+    return GoogleProvider(stack, "google", project=env.gcp.project_id, region=env.gcp.region)
+
+
+def azurerm(stack: PlatformStack):
+    from cdktf_cdktf_provider_azurerm.provider import AzurermProvider
+
+    env = stack.env
+    return AzurermProvider(
+        stack,
+        "azurerm",
+        features=[{}],
+        subscription_id=env.azure.subscription_id,
+        tenant_id=env.azure.tenant_id,
+        # Entra ID for data-plane calls: storage accounts have shared-key access off.
+        storage_use_azuread=True,
+    )
+
+
+def vault(stack: PlatformStack):
+    from cdktf_cdktf_provider_vault.provider import VaultProvider
+
+    # The token comes from VAULT_TOKEN (or the operator's login) at plan time, never from code.
+    return VaultProvider(stack, "vault", address=stack.env.vault.address)
