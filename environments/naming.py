@@ -85,3 +85,50 @@ def azure_container(domain: str) -> str:
 def stack_name(env: str, component: str) -> str:
     """Stack names are ``<env>-<component>`` so ``cdktf plan 'dev-*'`` selects one environment."""
     return f"{env}-{component}"
+
+
+# --------------------------------------------------------------------------- Vault
+# The Vault stack creates these and the AWS stack configures MWAA's VaultBackend
+# with them. Both sides call the same functions instead of a cross-stack
+# reference, because the Vault stack already consumes the MWAA role ARN from the
+# AWS stack and a reference back would be a dependency cycle.
+
+#: Where Airflow's VaultBackend reads, relative to the platform kv-v2 mount (env.vault.kv_mount).
+VAULT_AIRFLOW_CONNECTIONS_PATH = "airflow/connections"
+VAULT_AIRFLOW_VARIABLES_PATH = "airflow/variables"
+#: Mount paths of the auth methods; the VaultBackend's ``auth_mount_point`` is the AWS one.
+VAULT_AWS_AUTH_MOUNT = "aws"
+VAULT_KUBERNETES_AUTH_MOUNT = "kubernetes"
+
+
+def vault_airflow_role(env: str) -> str:
+    """The Vault AWS-IAM auth role MWAA logs in with (the VaultBackend's ``role_id``)."""
+    return f"{_slug(env)}-airflow"
+
+
+def vault_orchestration_policy(env: str) -> str:
+    return f"{_slug(env)}-orchestration"
+
+
+def vault_domain_policy(env: str, domain: str) -> str:
+    return f"{_slug(env)}-domain-{_slug(domain)}"
+
+
+def vault_domain_role(domain: str) -> str:
+    """A domain's role name in each dynamic-credentials engine and in Kubernetes auth."""
+    return _slug(domain)
+
+
+def vault_domain_kv_path(domain: str) -> str:
+    """A domain's subtree of the platform kv mount."""
+    return f"domains/{_slug(domain)}"
+
+
+def gke_domain_namespace(domain: str) -> str:
+    """The GKE namespace a domain's workloads run in."""
+    return _slug(domain)
+
+
+def gke_domain_service_account(domain: str) -> str:
+    """The Kubernetes service account a domain's workloads run as (bound in Vault's Kubernetes auth)."""
+    return f"{_slug(domain)}-workload"
