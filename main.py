@@ -4,16 +4,17 @@ import argparse
 import os
 import sys
 
-from environments.schema import ConfigError, load_environments
+from environments.schema import ENVIRONMENTS_DIR, ConfigError, load_environments
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="Synthesize the Cloud Conductor stacks.")
     parser.add_argument("--env", action="append", help="only this environment (repeatable); default: all")
     parser.add_argument("--outdir", default="cdktf.out")
+    parser.add_argument("--environments", default=str(ENVIRONMENTS_DIR), help="folder of <env>.yaml files")
     args = parser.parse_args(argv)
     try:
-        environments = load_environments(only=args.env)
+        environments = load_environments(args.environments, only=args.env)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2

@@ -8,6 +8,11 @@ jsii assembly it needs through ``from .._jsii import *``; the package
 package as an *empty* package module (its ``__path__`` set, its ``__init__``
 never run) and let Python import only the submodules the app touches.
 
+The same happens on the node side of jsii: each provider's JavaScript
+``lib/index.js`` requires all its submodules too (~420 MB of heap per
+provider). ``_lazy_index.js``, preloaded into the jsii runtime through
+``NODE_OPTIONS``, compiles exactly that file into lazy getters.
+
 The synthesized JSON is byte-identical either way (tests/stacks/test_lazy_synth.py
 proves it). Set ``CLOUD_CONDUCTOR_EAGER_PROVIDERS=1`` to turn this off, e.g. to
 compare or to debug a binding.
@@ -22,6 +27,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+from pathlib import Path
 
 PROVIDER_PACKAGES = (
     "cdktf_cdktf_provider_aws",
@@ -30,6 +36,7 @@ PROVIDER_PACKAGES = (
     "cdktf_cdktf_provider_vault",
 )
 EAGER_ENV_VAR = "CLOUD_CONDUCTOR_EAGER_PROVIDERS"
+NODE_PRELOAD = Path(__file__).with_name("_lazy_index.js")
 
 
 def install() -> None:
@@ -40,6 +47,11 @@ def install() -> None:
     """
     if os.environ.get(EAGER_ENV_VAR) == "1":
         return
+    # Read by the jsii runtime's node processes, which start at the first jsii import.
+    preload = f"--require={NODE_PRELOAD}"
+    node_options = os.environ.get("NODE_OPTIONS", "")
+    if preload not in node_options:
+        os.environ["NODE_OPTIONS"] = f"{node_options} {preload}".strip()
     for name in PROVIDER_PACKAGES:
         if name in sys.modules:
             continue

@@ -39,6 +39,7 @@ def synth(environments: list[Environment], outdir: str = "cdktf.out") -> None:
         app.synth()
         return
     final = Path(outdir)
+    final.parent.mkdir(parents=True, exist_ok=True)
     staging = final.with_name(final.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     app = App(outdir=str(staging))

@@ -34,12 +34,15 @@ def require_tool(name: str) -> str:
     return path  # type: ignore[return-value]
 
 
-def synth_into(outdir: Path, *, eager: bool = False, envs: list[str] | None = None) -> subprocess.CompletedProcess:
+def synth_into(
+    outdir: Path, *, eager: bool = False, envs: list[str] | None = None, extra: list[str] | None = None
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "CLOUD_CONDUCTOR_EAGER_PROVIDERS": "1" if eager else "0"}
     env.pop("CDKTF_OUTDIR", None)
     cmd = [sys.executable, str(REPO / "main.py"), "--outdir", str(outdir)]
     for name in envs or []:
         cmd += ["--env", name]
+    cmd += extra or []
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
 
 
