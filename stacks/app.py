@@ -18,12 +18,14 @@ from stacks.vault import VaultStack
 def compose(app: App, env: Environment) -> None:
     """All stacks of one environment. A cloud an environment turns off gets no stacks."""
     aws_network = AwsNetworkStack(app, env)
-    AwsPlatformStack(app, env, aws_network)
+    aws_platform = AwsPlatformStack(app, env, aws_network)
+    gcp_platform = azure_platform = None
     if env.gcp.terraform.enabled:
-        GcpPlatformStack(app, env, GcpNetworkStack(app, env))
+        gcp_platform = GcpPlatformStack(app, env, GcpNetworkStack(app, env))
     if env.azure.terraform.enabled:
-        AzurePlatformStack(app, env, AzureNetworkStack(app, env))
-    VaultStack(app, env)
+        azure_platform = AzurePlatformStack(app, env, AzureNetworkStack(app, env))
+    # Vault consumes the clouds' attributes (MWAA role, buckets, GKE endpoint); nothing references Vault back.
+    VaultStack(app, env, aws=aws_platform, gcp=gcp_platform, azure=azure_platform)
 
 
 def synth(environments: list[Environment], outdir: str = "cdktf.out") -> None:

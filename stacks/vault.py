@@ -1,17 +1,237 @@
-"""The <env>-vault stack."""
+"""The <env>-vault stack: secrets engines, auth methods, policies and audit for one environment.
+
+Everything another stack owns (the MWAA execution role, buckets, keys, crawlers,
+the GKE endpoint, containers) arrives as a cross-stack reference through
+:class:`VaultInputs`; names are never re-derived here. Only the Vault-side names
+(roles, policies, paths) come from ``environments.naming``, which the AWS stack
+also uses to point MWAA's VaultBackend at them.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from cdktf import Fn, TerraformVariable
 from constructs import Construct
 
+from environments import naming
 from environments.schema import Environment
+from modules.vault.audit_device import AuditDevice
+from modules.vault.aws_iam_auth import AwsIamAuth, AwsIamAuthProps, AwsIamAuthRoleProps
+from modules.vault.aws_secrets_engine import (
+    AwsDomainResources,
+    AwsSecretsEngine,
+    AwsSecretsEngineProps,
+    AwsSecretsRoleProps,
+)
+from modules.vault.azure_secrets_engine import AzureSecretsEngine, AzureSecretsEngineProps, AzureSecretsRoleProps
+from modules.vault.gcp_secrets_engine import GcpSecretsEngine, GcpSecretsEngineProps, GcpSecretsRolesetProps
+from modules.vault.kubernetes_auth import KubernetesAuth, KubernetesAuthProps, KubernetesAuthRoleProps
 from modules.vault.kv_mount import KvMount, KvMountProps
+from modules.vault.lease import LeaseTtl
+from modules.vault.policy import PathRule, Policy, PolicyProps
 from stacks import providers
 from stacks.base import PlatformStack
 
 
+@dataclass(frozen=True)
+class DomainTargets:
+    """One domain's resources on each cloud; a cloud the environment leaves out is empty/None."""
+
+    aws: AwsDomainResources
+    gcs_bucket_names: tuple[str, ...] = ()
+    azure_container_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GkeEndpoint:
+    host: str
+    ca_cert_pem: str
+
+
+@dataclass(frozen=True)
+class VaultInputs:
+    #: None when the environment runs no MWAA role (then no AWS IAM auth role is made).
+    mwaa_role_arn: str | None
+    gke: GkeEndpoint | None
+    domains: dict[str, DomainTargets] = field(default_factory=dict)
+
+
+def _as_tuple(value) -> tuple[str, ...]:
+    """One value, a list, or a ``{zone: value}`` map, as a tuple of values."""
+    if isinstance(value, dict):
+        return tuple(value.values())
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return (value,)
+
+
+def domain_rules(kv: KvMount, domain: str, credential_paths: list[str]) -> tuple[PathRule, ...]:
+    """A domain's policy: its kv subtree and its own dynamic credentials, nothing else."""
+    subtree = naming.vault_domain_kv_path(domain)
+    return (
+        PathRule(kv.data_path(subtree), ("read",)),
+        PathRule(kv.metadata_path(subtree), ("read", "list")),
+        *(PathRule(path, ("read",)) for path in credential_paths),
+    )
+
+
+def orchestration_rules(kv: KvMount) -> tuple[PathRule, ...]:
+    """Airflow's VaultBackend reads connections and variables, and nothing of any domain."""
+    return tuple(
+        PathRule(kv.data_path(path), ("read",))
+        for path in (naming.VAULT_AIRFLOW_CONNECTIONS_PATH, naming.VAULT_AIRFLOW_VARIABLES_PATH)
+    )
+
+
 class VaultStack(PlatformStack):
-    def __init__(self, scope: Construct, env: Environment):
+    """``aws``/``gcp``/``azure`` are the stacks whose attributes the Vault stack references (None: cloud left out)."""
+
+    def __init__(self, scope: Construct, env: Environment, *, aws, gcp=None, azure=None):
         super().__init__(scope, env, "vault")
         providers.vault(self)
+        inputs = self._inputs_from(env, aws, gcp, azure)
+        lease = LeaseTtl(env.vault.default_lease_ttl_seconds, env.vault.max_lease_ttl_seconds)
         self.kv = KvMount(self, "kv", KvMountProps(path=env.vault.kv_mount, description=f"{env.name} platform secrets"))
+        self.audit = AuditDevice(self, "audit")
+
+        self.aws_engine = AwsSecretsEngine(
+            self, "aws-engine",
+            AwsSecretsEngineProps(
+                path=env.vault.aws_mount, region=env.aws.region, lease=lease,
+                access_key=self._secret_input("vault_aws_engine_access_key", "AWS access key id of the engine's IAM user"),
+                secret_key=self._secret_input("vault_aws_engine_secret_key", "AWS secret access key of the engine's IAM user"),
+            ),
+        )
+        self.gcp_engine = None
+        if env.gcp.terraform.enabled:
+            self.gcp_engine = GcpSecretsEngine(
+                self, "gcp-engine",
+                GcpSecretsEngineProps(
+                    path=env.vault.gcp_mount, lease=lease,
+                    credentials=self._secret_input("vault_gcp_engine_credentials", "service-account key JSON of the engine"),
+                ),
+            )
+        self.azure_engine = None
+        if env.azure.terraform.enabled:
+            self.azure_engine = AzureSecretsEngine(
+                self, "azure-engine",
+                AzureSecretsEngineProps(
+                    path=env.vault.azure_mount, lease=lease,
+                    subscription_id=env.azure.subscription_id, tenant_id=env.azure.tenant_id,
+                    client_id=self._secret_input("vault_azure_engine_client_id", "client id of the engine's app registration"),
+                    client_secret=self._secret_input("vault_azure_engine_client_secret", "client secret of the engine's app registration"),
+                ),
+            )
+
+        self.domain_policies: dict[str, Policy] = {}
+        for domain in env.domains:
+            self.domain_policies[domain.name] = self._domain(env, domain.name, inputs.domains[domain.name])
+
+        self.orchestration_policy = Policy(
+            self, "orchestration-policy",
+            PolicyProps(name=naming.vault_orchestration_policy(env.name), rules=orchestration_rules(self.kv)),
+        )
+
+        self.aws_auth = AwsIamAuth(self, "aws-auth", AwsIamAuthProps(path=naming.VAULT_AWS_AUTH_MOUNT, lease=lease))
+        #: The role MWAA's VaultBackend logs in with (its role_id); the AWS stack uses the same naming function.
+        self.airflow_role = naming.vault_airflow_role(env.name)
+        if inputs.mwaa_role_arn is not None:
+            self.aws_auth.add_role(
+                "airflow",
+                AwsIamAuthRoleProps(
+                    name=self.airflow_role,
+                    principal_arns=(inputs.mwaa_role_arn,),
+                    policies=(self.orchestration_policy.name,),
+                ),
+            )
+
+        self.kubernetes_auth = None
+        if inputs.gke is not None:
+            self.kubernetes_auth = KubernetesAuth(
+                self, "gke-auth",
+                KubernetesAuthProps(
+                    path=naming.VAULT_KUBERNETES_AUTH_MOUNT, host=inputs.gke.host, ca_cert=inputs.gke.ca_cert_pem,
+                    lease=lease,
+                ),
+            )
+            for domain in env.domains:
+                self.kubernetes_auth.add_role(
+                    f"role-{domain.name}",
+                    KubernetesAuthRoleProps(
+                        name=naming.vault_domain_role(domain.name),
+                        service_accounts=(naming.gke_domain_service_account(domain.name),),
+                        namespaces=(naming.gke_domain_namespace(domain.name),),
+                        policies=(self.domain_policies[domain.name].name,),
+                    ),
+                )
+
+    def _domain(self, env: Environment, domain: str, targets: DomainTargets) -> Policy:
+        """A domain's role in every engine the environment has, and the one policy that reads them."""
+        role = naming.vault_domain_role(domain)
+        paths = [self.aws_engine.add_role(f"aws-{domain}", AwsSecretsRoleProps(name=role, resources=targets.aws))]
+        if self.gcp_engine is not None:
+            paths.append(
+                self.gcp_engine.add_roleset(
+                    f"gcp-{domain}",
+                    GcpSecretsRolesetProps(name=role, project=env.gcp.project_id, bucket_names=targets.gcs_bucket_names),
+                )
+            )
+        if self.azure_engine is not None:
+            paths.append(
+                self.azure_engine.add_role(
+                    f"azure-{domain}", AzureSecretsRoleProps(name=role, container_ids=targets.azure_container_ids)
+                )
+            )
+        return Policy(
+            self, f"policy-{domain}",
+            PolicyProps(name=naming.vault_domain_policy(env.name, domain), rules=domain_rules(self.kv, domain, paths)),
+        )
+
+    def _inputs_from(self, env: Environment, aws, gcp, azure) -> VaultInputs:
+        """Read the other stacks' attributes; using one here makes it a cross-stack reference."""
+        # Attributes the cloud stacks did not expose yet come from clearly named placeholder variables.
+        get = self._attribute
+        domains = {}
+        for domain in env.domains:
+            name = domain.name
+            domains[name] = DomainTargets(
+                aws=AwsDomainResources(
+                    bucket_arns=_as_tuple(get(aws, "domain_bucket_arns", name)),
+                    kms_key_arn=get(aws, "lake_key_arn"),
+                    crawler_arns=_as_tuple(get(aws, "crawler_arns", name)),
+                    region=env.aws.region,
+                ),
+                gcs_bucket_names=_as_tuple(get(gcp, "domain_bucket_names", name)) if gcp is not None else (),
+                azure_container_ids=_as_tuple(get(azure, "domain_container_ids", name)) if azure is not None else (),
+            )
+        gke = None
+        if gcp is not None:
+            gke = GkeEndpoint(
+                host=f"https://{get(gcp, 'gke_endpoint')}",
+                ca_cert_pem=Fn.base64decode(get(gcp, "gke_ca_certificate")),
+            )
+        mwaa_role = get(aws, "mwaa_execution_role_arn")
+        return VaultInputs(mwaa_role_arn=mwaa_role, gke=gke, domains=domains)
+
+    def _attribute(self, stack, attribute: str, key: str | None = None):
+        value = getattr(stack, attribute, None)
+        if value is not None and key is not None:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None:
+            return value
+        name = f"placeholder_{stack.node.id.replace('-', '_')}_{attribute}" + (f"_{key}" if key else "")
+        existing = self.node.try_find_child(name)
+        if existing is not None:
+            return existing.string_value
+        return TerraformVariable(
+            self, name, type="string", nullable=False,
+            description=f"PLACEHOLDER until {stack.node.id} exposes {attribute}" + (f"[{key}]" if key else ""),
+        ).string_value
+
+    def _secret_input(self, name: str, description: str) -> str:
+        """An engine credential: a sensitive variable with no default (TF_VAR_<name>), never a literal."""
+        return TerraformVariable(
+            self, name, type="string", sensitive=True, nullable=False,
+            description=f"{description}; supply as TF_VAR_{name} (see docs/vault.md)",
+        ).string_value

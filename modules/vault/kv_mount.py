@@ -1,4 +1,10 @@
-"""A kv-v2 secrets mount. (Foundation skeleton: the Vault issue adds engines, auth and policies.)"""
+"""The platform's kv-v2 secrets mount, and the API paths under it.
+
+kv-v2 splits every secret across ``<mount>/data/<path>`` (the values) and
+``<mount>/metadata/<path>`` (versions, listing). Policies must name those API
+paths, not the logical ``<mount>/<path>`` a CLI user types, so the mount
+computes them once here.
+"""
 
 from __future__ import annotations
 
@@ -20,4 +26,13 @@ class KvMount(Construct):
         self.mount = Mount(
             self, "mount", path=props.path, type="kv", options={"version": "2"}, description=props.description
         )
-        self.path = self.mount.path
+        #: The configured path (a plain string, so policies can be rendered to text at synth).
+        self.path = props.path
+
+    def data_path(self, subtree: str) -> str:
+        """API path of every secret's values under ``subtree``."""
+        return f"{self.path}/data/{subtree.strip('/')}/*"
+
+    def metadata_path(self, subtree: str) -> str:
+        """API path of every secret's metadata under ``subtree`` (needed to list it)."""
+        return f"{self.path}/metadata/{subtree.strip('/')}/*"

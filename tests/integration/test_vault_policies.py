@@ -1,0 +1,145 @@
+"""The synthesized Vault policies, loaded into a real OpenBao server and probed per token.
+
+The vault Terraform provider cannot be downloaded here, so this is the test of
+the policy *text*: every ``vault_policy`` the stacks synthesize goes into an
+OpenBao dev server, a token is created per policy (plus ``default``, as the
+auth roles issue them; ``default`` is what lets a token call
+``sys/capabilities-self`` and renew itself), and ``sys/capabilities-self``
+answers what each token may do on its own paths, every other domain's paths
+and ``sys/``. Expected paths come from the config and the naming contract, not
+from the policy text under test.
+"""
+
+from __future__ import annotations
+
+import hvac
+import pytest
+
+from environments import naming
+from environments.schema import load_environments
+from tests.integration.openbao_server import openbao_dev_server
+
+ENVIRONMENTS = {env.name: env for env in load_environments()}
+SYS_PATHS = ("sys/mounts", "sys/mounts/aws", "sys/auth", "sys/auth/aws", "sys/policies/acl/any", "sys/audit", "sys/seal")
+
+
+@pytest.fixture(scope="module")
+def bao(tmp_path_factory):
+    with openbao_dev_server(tmp_path_factory.mktemp("openbao")) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def loaded_policies(bao, stacks) -> dict[str, str]:
+    """Every vault_policy of every vault stack, written into the server: name -> text."""
+    policies = {}
+    for stack in stacks.values():
+        for body in stack.resources("vault_policy").values():
+            assert body["name"] not in policies, f"policy {body['name']} is defined twice"
+            policies[body["name"]] = body["policy"]
+            bao.sys.create_or_update_acl_policy(name=body["name"], policy=body["policy"])
+    return policies
+
+
+def token_for(bao: hvac.Client, policy: str) -> hvac.Client:
+    created = bao.auth.token.create(policies=[policy, "default"], ttl="10m")
+    return hvac.Client(url=bao.url, token=created["auth"]["client_token"])
+
+
+def capabilities(client: hvac.Client, paths: list[str]) -> dict[str, list[str]]:
+    answer = client.adapter.post("/v1/sys/capabilities-self", json={"paths": paths})
+    data = answer.get("data", answer) if isinstance(answer, dict) else answer.json()
+    return {path: sorted(data[path]) for path in paths}
+
+
+def domain_paths(env, domain: str) -> dict[str, list[str]]:
+    """The paths a domain's token must have, with exactly these capabilities."""
+    kv, subtree, role = env.vault.kv_mount, naming.vault_domain_kv_path(domain), naming.vault_domain_role(domain)
+    paths = {
+        f"{kv}/data/{subtree}/probe": ["read"],
+        f"{kv}/data/{subtree}/nested/secret": ["read"],
+        f"{kv}/metadata/{subtree}/": ["list", "read"],
+        f"{env.vault.aws_mount}/creds/{role}": ["read"],
+    }
+    if env.gcp.terraform.enabled:
+        paths[f"{env.vault.gcp_mount}/roleset/{role}/token"] = ["read"]
+    if env.azure.terraform.enabled:
+        paths[f"{env.vault.azure_mount}/creds/{role}"] = ["read"]
+    return paths
+
+
+def airflow_paths(env) -> list[str]:
+    kv = env.vault.kv_mount
+    return [
+        f"{kv}/data/{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/aws_default",
+        f"{kv}/data/{naming.VAULT_AIRFLOW_VARIABLES_PATH}/lake_bucket",
+    ]
+
+
+def test_every_policy_the_stacks_define_is_loaded(loaded_policies):
+    expected = set()
+    for env in ENVIRONMENTS.values():
+        expected.add(naming.vault_orchestration_policy(env.name))
+        expected |= {naming.vault_domain_policy(env.name, d.name) for d in env.domains}
+    assert set(loaded_policies) == expected
+
+
+@pytest.mark.parametrize(
+    "env_name, domain",
+    [(env.name, d.name) for env in ENVIRONMENTS.values() for d in env.domains],
+)
+def test_a_domain_token_reads_only_its_own_paths(bao, loaded_policies, env_name, domain):
+    env = ENVIRONMENTS[env_name]
+    client = token_for(bao, naming.vault_domain_policy(env.name, domain))
+    own = domain_paths(env, domain)
+    assert capabilities(client, list(own)) == own
+
+    foreign = [p for other in env.domains if other.name != domain for p in domain_paths(env, other.name)]
+    # A made-up domain whose name extends this one's must not match its globs.
+    foreign += list(domain_paths(env, f"{domain}_shadow"))
+    foreign += airflow_paths(env) + list(SYS_PATHS)
+    # Its own tree is read-only: writes and deletes are refused.
+    own_kv = f"{env.vault.kv_mount}/data/{naming.vault_domain_kv_path(domain)}/probe"
+    granted = {path: caps for path, caps in capabilities(client, foreign).items() if caps != ["deny"]}
+    assert granted == {}
+    assert "update" not in capabilities(client, [own_kv])[own_kv]
+
+
+@pytest.mark.parametrize("env_name", sorted(ENVIRONMENTS))
+def test_the_orchestration_token_reads_the_airflow_paths_only(bao, loaded_policies, env_name):
+    env = ENVIRONMENTS[env_name]
+    client = token_for(bao, naming.vault_orchestration_policy(env.name))
+    assert capabilities(client, airflow_paths(env)) == {path: ["read"] for path in airflow_paths(env)}
+    others = [p for d in env.domains for p in domain_paths(env, d.name)] + list(SYS_PATHS)
+    others.append(f"{env.vault.kv_mount}/data/airflow/config/secret_key")  # outside connections/variables
+    assert {path: caps for path, caps in capabilities(client, others).items() if caps != ["deny"]} == {}
+
+
+def test_real_reads_follow_the_policies(bao, loaded_policies):
+    """Beyond capabilities: a kv-v2 read succeeds on the domain's own secret and is refused on another's."""
+    env = ENVIRONMENTS["dev"]
+    mount = env.vault.kv_mount
+    bao.sys.enable_secrets_engine("kv", path=mount, options={"version": "2"})
+    owner, other = env.domains[0].name, env.domains[1].name
+    for domain in (owner, other):
+        bao.secrets.kv.v2.create_or_update_secret(
+            mount_point=mount, path=f"{naming.vault_domain_kv_path(domain)}/probe", secret={"value": domain}
+        )
+    bao.secrets.kv.v2.create_or_update_secret(
+        mount_point=mount, path=f"{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/probe", secret={"conn_uri": "aws://"}
+    )
+
+    def read(client, path):
+        return client.secrets.kv.v2.read_secret_version(mount_point=mount, path=path, raise_on_deleted_version=True)
+
+    domain_client = token_for(bao, naming.vault_domain_policy(env.name, owner))
+    assert read(domain_client, f"{naming.vault_domain_kv_path(owner)}/probe")["data"]["data"] == {"value": owner}
+    with pytest.raises(hvac.exceptions.Forbidden):
+        read(domain_client, f"{naming.vault_domain_kv_path(other)}/probe")
+    with pytest.raises(hvac.exceptions.Forbidden):
+        read(domain_client, f"{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/probe")
+
+    airflow_client = token_for(bao, naming.vault_orchestration_policy(env.name))
+    assert read(airflow_client, f"{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/probe")["data"]["data"] == {"conn_uri": "aws://"}
+    with pytest.raises(hvac.exceptions.Forbidden):
+        read(airflow_client, f"{naming.vault_domain_kv_path(owner)}/probe")
