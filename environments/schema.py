@@ -245,7 +245,8 @@ class VaultConfig(Strict):
     gcp_mount: Slug = "gcp"
     azure_mount: Slug = "azure"
     #: Dynamic credentials live at most an hour by default and four hours at most, never Vault's 32 days.
-    default_lease_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 3600
+    #: At least 15 minutes: AWS STS (the AWS engine's federation tokens) refuses anything shorter.
+    default_lease_ttl_seconds: Annotated[int, Field(ge=900, le=3600)] = 3600
     max_lease_ttl_seconds: Annotated[int, Field(ge=60, le=14400)] = 14400
 
     @model_validator(mode="after")
