@@ -202,7 +202,7 @@ class VaultStack(PlatformStack):
                     crawler_arns=_as_tuple(get(aws, "crawler_arns", name)),
                     region=env.aws.region,
                 ),
-                gcs_bucket_names=_as_tuple(get(gcp, "domain_bucket_names", name)) if gcp is not None else (),
+                gcs_bucket_names=_as_tuple(get(gcp, "bucket_ids", name)) if gcp is not None else (),
                 azure_container_ids=_as_tuple(get(azure, "domain_container_ids", name)) if azure is not None else (),
             )
         gke = None
