@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from cdktf_cdktf_provider_vault.aws_secret_backend import AwsSecretBackend
 from cdktf_cdktf_provider_vault.aws_secret_backend_role import AwsSecretBackendRole
+from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from modules.vault.lease import LeaseTtl
@@ -101,6 +102,10 @@ class AwsSecretsEngine(Construct):
             access_key=props.access_key,
             secret_key=props.secret_key,
             **props.lease.mount_args(),
+            # The operator supplies the key once, then `vault write -f <path>/config/rotate-root` replaces it
+            # with one only Vault knows. Vault reports the new key id, so without this a later plan would
+            # write the dead bootstrap key back. Re-bootstrapping is `vault write <path>/config/root` (docs/vault.md).
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["access_key", "secret_key"]),
         )
 
     def add_role(self, id_: str, props: AwsSecretsRoleProps) -> str:

@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_vault.azure_secret_backend_role import (
     AzureSecretBackendRole,
     AzureSecretBackendRoleAzureRoles,
 )
+from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from modules.vault.lease import LeaseTtl
@@ -76,6 +77,8 @@ class AzureSecretsEngine(Construct):
             client_id=props.client_id,
             client_secret=props.client_secret,
             **props.lease.mount_args(),
+            # After `rotate-root` only Vault holds the live secret; a changed variable must not overwrite it.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["client_secret"]),
         )
 
     def add_role(self, id_: str, props: AzureSecretsRoleProps) -> str:

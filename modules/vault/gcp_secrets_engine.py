@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from cdktf_cdktf_provider_vault.gcp_secret_backend import GcpSecretBackend
 from cdktf_cdktf_provider_vault.gcp_secret_roleset import GcpSecretRoleset, GcpSecretRolesetBinding
+from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from modules.vault.lease import LeaseTtl
@@ -49,6 +50,8 @@ class GcpSecretsEngine(Construct):
             description=props.description,
             credentials=props.credentials,
             **props.lease.mount_args(),
+            # After `rotate-root` only Vault holds the live key; a changed variable must not overwrite it.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["credentials"]),
         )
 
     def add_roleset(self, id_: str, props: GcpSecretsRolesetProps) -> str:
