@@ -49,6 +49,24 @@ NAME_RULES: dict[str, NameRule] = {
         "Azure container names are 3-63 lowercase letters, digits and single hyphens, "
         "starting and ending with a letter or digit",
     ),
+    "gcp_resource": NameRule(
+        re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?"),
+        "GCP resource names are 1-63 lowercase letters, digits and '-', starting with a letter "
+        "and not ending with '-' (RFC 1035)",
+    ),
+    "gke_cluster": NameRule(
+        re.compile(r"[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?"),
+        "GKE cluster names are 1-40 lowercase letters, digits and '-', starting with a letter",
+    ),
+    "gcp_service_account": NameRule(
+        re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]"),
+        "GCP service account ids are 6-30 lowercase letters, digits and '-', starting with a letter",
+    ),
+    "azure_key_vault": NameRule(
+        re.compile(r"[a-z](?!.*--)[a-z0-9-]{1,22}[a-z0-9]"),
+        "Azure Key Vault names are 3-24 letters, digits and single hyphens, "
+        "starting with a letter and ending with a letter or digit",
+    ),
 }
 
 
@@ -132,3 +150,57 @@ def gke_domain_namespace(domain: str) -> str:
 def gke_domain_service_account(domain: str) -> str:
     """The Kubernetes service account a domain's workloads run as (bound in Vault's Kubernetes auth)."""
     return f"{_slug(domain)}-workload"
+
+
+# --------------------------------------------------------------------------- GCP and Azure platform names
+
+#: The GCS bucket every lake bucket writes its usage (access) logs to.
+GCS_ACCESS_LOGS_PURPOSE = "access-logs"
+
+
+def gcp_resource(prefix: str, env: str, *parts: str) -> str:
+    """VPCs, subnets, routers, firewall rules, key rings, the NCC hub: ``<prefix>-<env>-<part>-...``."""
+    return "-".join([base(prefix, env), *(_slug(p) for p in parts)])
+
+
+def gcs_platform_bucket(prefix: str, env: str, purpose: str) -> str:
+    """GCS buckets that belong to the platform rather than a domain (the access-log sink)."""
+    return f"{base(prefix, env)}-{purpose}"
+
+
+def gke_cluster(prefix: str, env: str) -> str:
+    return f"{base(prefix, env)}-gke"
+
+
+def _compact(prefix: str, env: str) -> str:
+    """``<prefix><env>`` without separators, as in the storage account name: for names with tight limits.
+
+    Anything that fits the storage account's 24 characters then also fits these.
+    """
+    return re.sub(r"[^a-z0-9]", "", f"{prefix}{env}".lower())
+
+
+def gcp_service_account_id(prefix: str, env: str, purpose: str) -> str:
+    """At most 30 characters: ``<prefix><env>-<purpose>``."""
+    return f"{_compact(prefix, env)}-{purpose}"
+
+
+#: Suffixes of the per-VPC names (Cloud NAT, the firewall rules); the schema checks the longest names.
+GCP_NAT_SUFFIX = "nat"
+GCP_DENY_ALL_RULE = "deny-all-ingress"
+GCP_GKE_CONTROL_PLANE_RULE = "allow-gke-control-plane"
+GCP_FIREWALL_RULES = (GCP_DENY_ALL_RULE, GCP_GKE_CONTROL_PLANE_RULE)
+
+
+#: What the GKE node service account is for; part of its derived id.
+GKE_NODES_SA_PURPOSE = "gke"
+
+
+def azure_resource(prefix: str, env: str, *parts: str) -> str:
+    """Resource groups, VNets, NSGs, endpoints, workspaces: ``<prefix>-<env>-<part>-...``."""
+    return "-".join([base(prefix, env), *(_slug(p) for p in parts)])
+
+
+def azure_key_vault(prefix: str, env: str) -> str:
+    """Key Vault names are global and at most 24 characters: ``<prefix><env>-kv``."""
+    return f"{_compact(prefix, env)}-kv"

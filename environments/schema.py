@@ -160,6 +160,20 @@ class GkeConfig(Strict):
     general_pool: NodePool
     spot_pool: NodePool
     deletion_protection: bool = True
+    #: The spoke VPC whose subnet hosts the cluster; the pods and services ranges are its secondary ranges.
+    network_spoke: Identifier = "workloads"
+    #: Google Group whose member groups get Kubernetes RBAC (Google Groups for RBAC). GKE requires this exact
+    #: local part; unset leaves RBAC to individual users and fails checkov CKV_GCP_65.
+    rbac_security_group: (
+        Annotated[
+            str,
+            _rule(
+                r"gke-security-groups@[a-z0-9-]+(\.[a-z0-9-]+)+",
+                "must be gke-security-groups@<your Workspace domain> (the group name GKE requires)",
+            ),
+        ]
+        | None
+    ) = None
 
 
 def _require_prefix(value: str, prefix: int) -> str:
@@ -183,10 +197,40 @@ class GcpConfig(Strict):
     ]
     network: GcpNetwork
     gke: GkeConfig
+    #: This project's monthly budget in USD; unset uses the environment's budget.monthly_usd.
+    budget_usd: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _gke_spoke_exists(self) -> GcpConfig:
+        if self.gke.network_spoke not in self.network.spokes:
+            raise ValueError(
+                f"gke.network_spoke {self.gke.network_spoke!r} is not one of network.spokes {sorted(self.network.spokes)}"
+            )
+        return self
+
 
 
 class AzureNetwork(Network):
+    #: Hub peerings allow gateway transit and spokes use the hub's gateway. Needs a VPN/ExpressRoute
+    #: gateway in the hub (not created here), or Azure rejects the spoke peering.
     gateway_transit: bool = False
+
+    @model_validator(mode="after")
+    def _data_spoke(self) -> AzureNetwork:
+        if "data" not in self.spokes:
+            raise ValueError("spokes must include 'data' (the lake's private endpoints live there)")
+        return self
+
+
+def _public_cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise ValueError("must be an IPv4 CIDR block with no host bits set, e.g. 203.0.113.0/24") from None
+    if network.version != 4 or not network.is_global:
+        raise ValueError("must be a public IPv4 range (Key Vault firewall rules take public addresses only)")
+    return value
+
 
 
 class AzureConfig(Strict):
@@ -195,6 +239,14 @@ class AzureConfig(Strict):
     tenant_id: Uuid
     location: AzureLocation
     network: AzureNetwork
+    #: Lake account redundancy. Geo-redundant by default (checkov CKV_AZURE_206); LRS/ZRS are an explicit opt-out.
+    storage_replication: Literal["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"] = "GZRS"
+    #: Public ranges (e.g. the Terraform runner's egress) allowed to the Key Vault data plane, which Terraform
+    #: needs to create the lake key. Empty: private endpoint only, so Terraform must run inside the network.
+    operator_cidrs: list[Annotated[str, AfterValidator(_public_cidr)]] = []
+    #: This subscription's monthly budget in USD; unset uses the environment's budget.monthly_usd.
+    budget_usd: Annotated[float, Field(gt=0)] | None = None
+
 
 
 class Orchestration(Strict):
@@ -418,6 +470,15 @@ def _semantic_problems(file: str, env: Environment, stem: str) -> list[Problem]:
     check_name("prefix", env.prefix, "azure_storage_account", naming.azure_storage_account(env.prefix, env.name))
     for purpose in ("dags", "access-logs"):
         check_name("prefix", env.prefix, "s3_bucket", naming.s3_platform_bucket(env.prefix, env.name, purpose))
+    gcs_logs = naming.gcs_platform_bucket(env.prefix, env.name, naming.GCS_ACCESS_LOGS_PURPOSE)
+    check_name("prefix", env.prefix, "gcs_bucket", gcs_logs)
+    check_name("prefix", env.prefix, "gke_cluster", naming.gke_cluster(env.prefix, env.name))
+    gke_sa = naming.gcp_service_account_id(env.prefix, env.name, naming.GKE_NODES_SA_PURPOSE)
+    check_name("prefix", env.prefix, "gcp_service_account", gke_sa)
+    for vpc in ("hub", *env.gcp.network.spokes):
+        for suffix in (naming.GCP_NAT_SUFFIX, *naming.GCP_FIREWALL_RULES):
+            check_name("prefix", env.prefix, "gcp_resource", naming.gcp_resource(env.prefix, env.name, vpc, suffix))
+    check_name("prefix", env.prefix, "azure_key_vault", naming.azure_key_vault(env.prefix, env.name))
     return problems
 
 

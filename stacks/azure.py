@@ -1,31 +1,135 @@
-"""Azure stacks: <env>-azure-network and <env>-azure-platform."""
+"""Azure stacks: <env>-azure-network (hub-and-spoke VNets, private DNS) and <env>-azure-platform
+(the ADLS Gen2 lake behind private endpoints, its Key Vault, diagnostics and the budget)."""
 
 from __future__ import annotations
 
+from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
 from constructs import Construct
 
 from environments import naming
 from environments.schema import Environment
+from modules.azure.budget import SubscriptionBudget, SubscriptionBudgetProps
+from modules.azure.diagnostics import Diagnostics, DiagnosticsProps
+from modules.azure.key_vault import KeyVault, KeyVaultProps
+from modules.azure.log_analytics import Workspace, WorkspaceProps
+from modules.azure.nsg import InboundAllow
+from modules.azure.peering import HubPeering, HubPeeringProps, VnetRef
+from modules.azure.private_dns import BLOB_ZONE, DFS_ZONE, VAULT_ZONE, PrivateDns, PrivateDnsProps
+from modules.azure.private_endpoint import PrivateEndpoint, PrivateEndpointProps
 from modules.azure.resource_group import ResourceGroup, ResourceGroupProps
+from modules.azure.storage_account import BlobTiering, LakeAccount, LakeAccountProps
+from modules.azure.vnet import Vnet, VnetProps
 from stacks import providers
 from stacks.base import PlatformStack
+
+#: The spoke that holds the lake's private endpoints (the schema requires it).
+DATA_SPOKE = "data"
+LAKE_KEY_NAME = "lake-cmk"
 
 
 class AzureNetworkStack(PlatformStack):
     def __init__(self, scope: Construct, env: Environment):
         super().__init__(scope, env, "azure-network")
         providers.azurerm(self)
-        self.group = ResourceGroup(
-            self, "network-rg",
-            ResourceGroupProps(name=f"{naming.base(env.prefix, env.name)}-network", location=env.azure.location),
+        az = env.azure
+        self.group = ResourceGroup(self, "network-rg", ResourceGroupProps(
+            name=naming.azure_resource(env.prefix, env.name, "network"), location=az.location,
+        ))
+        ranges = {"hub": az.network.hub_cidr, **az.network.spokes}
+        # Private endpoints in the data spoke answer HTTPS from the environment's own Azure ranges only.
+        endpoint_clients = InboundAllow(
+            name="allow-https-from-platform", priority=1000, source_prefixes=tuple(ranges.values()),
+            destination_prefix="VirtualNetwork", protocol="Tcp", ports=("443",),
         )
+        self.vnets = {
+            name: Vnet(self, f"vnet-{name}", VnetProps(
+                name=naming.azure_resource(env.prefix, env.name, name),
+                location=az.location,
+                resource_group=self.group.name,
+                cidr=cidr,
+                service_endpoints=("Microsoft.Storage", "Microsoft.KeyVault") if name == DATA_SPOKE else (),
+                inbound_allows=(endpoint_clients,) if name == DATA_SPOKE else (),
+            ))
+            for name, cidr in ranges.items()
+        }
+        hub = self.vnets["hub"]
+        hub_ref = VnetRef(name=hub.name, id=hub.id, resource_group=self.group.name)
+        for name, vnet in self.vnets.items():
+            if name != "hub":
+                HubPeering(self, f"peering-{name}", HubPeeringProps(
+                    hub=hub_ref, spoke=VnetRef(name=vnet.name, id=vnet.id, resource_group=self.group.name),
+                    gateway_transit=az.network.gateway_transit,
+                ))
+        self.dns = PrivateDns(self, "private-dns", PrivateDnsProps(
+            resource_group=self.group.name,
+            zones={"blob": BLOB_ZONE, "dfs": DFS_ZONE, "vault": VAULT_ZONE},
+            links={naming.azure_resource(env.prefix, env.name, "hub", "link"): hub.id},
+        ))
+        self.hub = hub
+        self.data_subnet_id = self.vnets[DATA_SPOKE].subnet_id
 
 
 class AzurePlatformStack(PlatformStack):
     def __init__(self, scope: Construct, env: Environment, network: AzureNetworkStack):
         super().__init__(scope, env, "azure-platform")
         providers.azurerm(self)
-        self.group = ResourceGroup(
-            self, "lake-rg",
-            ResourceGroupProps(name=f"{naming.base(env.prefix, env.name)}-lake", location=env.azure.location),
-        )
+        az = env.azure
+        name = lambda *parts: naming.azure_resource(env.prefix, env.name, *parts)  # noqa: E731
+        self.group = ResourceGroup(self, "lake-rg", ResourceGroupProps(name=name("lake"), location=az.location))
+        where = dict(location=az.location, resource_group=self.group.name)
+        client = DataAzurermClientConfig(self, "client")
+
+        workspace = Workspace(self, "logs", WorkspaceProps(name=name("logs"), **where))
+        vault = KeyVault(self, "key-vault", KeyVaultProps(
+            name=naming.azure_key_vault(env.prefix, env.name), tenant_id=az.tenant_id,
+            admin_object_id=client.object_id, key_name=LAKE_KEY_NAME, allowed_cidrs=tuple(az.operator_cidrs), **where,
+        ))
+        tiering = env.storage.tiering
+        self.lake = LakeAccount(self, "lake", LakeAccountProps(
+            name=naming.azure_storage_account(env.prefix, env.name),
+            replication=az.storage_replication,
+            key_vault_id=vault.id,
+            key_id=vault.key_versionless_id,
+            allowed_subnet_ids=(network.data_subnet_id,),
+            containers={naming.azure_container(d.name): naming.azure_container(d.name) for d in env.domains},
+            tiering=BlobTiering(
+                cool_after_days=tiering.warm_after_days,
+                cold_after_days=tiering.cold_after_days,
+                archive_after_days=tiering.archive_after_days,
+                noncurrent_expire_days=tiering.noncurrent_expire_days,
+            ),
+            **where,
+        ))
+        endpoints = {"blob": self.lake.id, "dfs": self.lake.id, "vault": vault.id}
+        for subresource, target in endpoints.items():
+            PrivateEndpoint(self, f"endpoint-{subresource}", PrivateEndpointProps(
+                name=name(subresource, "pe"), subnet_id=network.data_subnet_id, target_id=target,
+                subresource=subresource, dns_zone_id=network.dns.zone_ids[subresource], **where,
+            ))
+        diagnostics = {
+            # The account itself emits metrics only; blob (and dfs) request logs come from its blob service.
+            "lake": DiagnosticsProps(name="to-log-analytics", target_id=self.lake.id, workspace_id=workspace.id, log_groups=()),
+            "lake-blob": DiagnosticsProps(
+                name="to-log-analytics", target_id=f"{self.lake.id}/blobServices/default", workspace_id=workspace.id,
+            ),
+            "key-vault": DiagnosticsProps(
+                name="to-log-analytics", target_id=vault.id, workspace_id=workspace.id, metrics=("AllMetrics",),
+            ),
+        }
+        for key, props in diagnostics.items():
+            Diagnostics(self, f"diagnostics-{key}", props)
+
+        SubscriptionBudget(self, "budget", SubscriptionBudgetProps(
+            name=name("budget"), subscription_id=az.subscription_id,
+            amount=az.budget_usd or env.budget.monthly_usd, emails=tuple(env.budget.alert_emails),
+        ))
+
+        # Plain attributes other stacks (Vault, issue 5) read; tokens resolve to cross-stack references.
+        self.storage_account_id = self.lake.id
+        self.storage_account_name = naming.azure_storage_account(env.prefix, env.name)
+        #: domain -> container (filesystem) resource id.
+        self.domain_container_ids = {d.name: self.lake.container_ids[naming.azure_container(d.name)] for d in env.domains}
+        #: domain -> container name.
+        self.container_names = {d.name: naming.azure_container(d.name) for d in env.domains}
+        self.key_vault_id = vault.id
+        self.log_analytics_workspace_id = workspace.id

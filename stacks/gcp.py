@@ -1,28 +1,189 @@
-"""GCP stacks: <env>-gcp-network and <env>-gcp-platform."""
+"""GCP stacks: <env>-gcp-network (hub-and-spoke VPCs) and <env>-gcp-platform (GKE, lake buckets, budget)."""
 
 from __future__ import annotations
 
+from cdktf_cdktf_provider_google.data_google_project import DataGoogleProject
+from cdktf_cdktf_provider_google.data_google_storage_project_service_account import (
+    DataGoogleStorageProjectServiceAccount,
+)
 from constructs import Construct
 
 from environments import naming
 from environments.schema import Environment
+from modules.gcp.bucket import SecureBucket, SecureBucketProps, Tiering
+from modules.gcp.budget import ProjectBudget, ProjectBudgetProps
+from modules.gcp.firewall import Firewall, FirewallProps, IngressAllow
+from modules.gcp.gke_cluster import AuthorizedNetwork, PrivateCluster, PrivateClusterProps
 from modules.gcp.kms import KeyRing, KeyRingProps
-from modules.gcp.network import Network, NetworkProps
+from modules.gcp.nat import CloudNat, CloudNatProps
+from modules.gcp.ncc import NccStar, NccStarProps
+from modules.gcp.network import Vpc, VpcProps
+from modules.gcp.node_pool import NodePool, NodePoolProps, Taint
+from modules.gcp.peering import Peering, PeeringProps
+from modules.gcp.service_account import GKE_NODE_ROLES, ServiceAccount, ServiceAccountProps
+from modules.tagging import scope_tags
 from stacks import providers
 from stacks.base import PlatformStack
 
+PODS_RANGE = "gke-pods"
+SERVICES_RANGE = "gke-services"
+#: GKE private clusters: the control plane calls the kubelet (10250) and admission webhooks (443) on nodes.
+#: GKE documents these as the ports its own control-plane firewall rule opens.
+GKE_CONTROL_PLANE_PORTS = ("443", "10250")
+LAKE_KEY = "lake"
+GKE_SECRETS_KEY = "gke-secrets"
+#: Spot nodes carry this taint; Spark and KubernetesPodOperator pods tolerate it, nothing else lands there.
+BATCH_TAINT = Taint(key="workload", value="batch")
+
 
 class GcpNetworkStack(PlatformStack):
+    """The hub VPC and one VPC per spoke, each with its subnet, Cloud NAT and deny-by-default firewall."""
+
     def __init__(self, scope: Construct, env: Environment):
         super().__init__(scope, env, "gcp-network")
         providers.google(self)
-        self.hub = Network(self, "hub", NetworkProps(name=f"{naming.base(env.prefix, env.name)}-hub"))
+        gcp, gke = env.gcp, env.gcp.gke
+        ranges = {"hub": gcp.network.hub_cidr, **gcp.network.spokes}
+        self.vpcs: dict[str, Vpc] = {}
+        for vpc, cidr in ranges.items():
+            name = naming.gcp_resource(env.prefix, env.name, vpc)
+            hosts_gke = vpc == gke.network_spoke
+            secondary = {PODS_RANGE: gke.pods_cidr, SERVICES_RANGE: gke.services_cidr} if hosts_gke else {}
+            self.vpcs[vpc] = Vpc(self, f"vpc-{vpc}", VpcProps(name=name, region=gcp.region, cidr=cidr, secondary_ranges=secondary))
+            network = self.vpcs[vpc].self_link
+            CloudNat(self, f"nat-{vpc}", CloudNatProps(name=f"{name}-{naming.GCP_NAT_SUFFIX}", region=gcp.region, network=network))
+            allows = (
+                IngressAllow(
+                    name=naming.GCP_GKE_CONTROL_PLANE_RULE,
+                    source_ranges=(gke.master_cidr,),
+                    protocol="tcp",
+                    ports=GKE_CONTROL_PLANE_PORTS,
+                    description="GKE control plane to nodes: kubelet and admission webhooks",
+                ),
+            ) if hosts_gke else ()
+            Firewall(self, f"firewall-{vpc}", FirewallProps(name=name, network=network, allows=allows))
+
+        hub, spokes = self.vpcs["hub"], {k: v for k, v in self.vpcs.items() if k != "hub"}
+        if gcp.network.connectivity == "ncc":
+            NccStar(self, "ncc", NccStarProps(
+                name=naming.gcp_resource(env.prefix, env.name, "ncc"),
+                center=hub.self_link,
+                edges={name: vpc.self_link for name, vpc in spokes.items()},
+            ))
+        else:
+            previous: tuple = ()
+            for name, vpc in spokes.items():
+                peering = Peering(self, f"peering-{name}", PeeringProps(
+                    a_name=hub.name, a_network=hub.self_link, b_name=vpc.name, b_network=vpc.self_link, after=previous,
+                ))
+                previous = (peering.reverse,)
+
+        self.hub = hub
+        self.gke_vpc = self.vpcs[gke.network_spoke]
 
 
 class GcpPlatformStack(PlatformStack):
+    """CMEK keys, the private GKE cluster and its pools, the lake buckets per domain, and the budget."""
+
     def __init__(self, scope: Construct, env: Environment, network: GcpNetworkStack):
         super().__init__(scope, env, "gcp-platform")
         providers.google(self)
-        self.key_ring = KeyRing(
-            self, "key-ring", KeyRingProps(name=f"{naming.base(env.prefix, env.name)}-lake", location=env.gcp.region)
+        gcp, gke = env.gcp, env.gcp.gke
+        project = DataGoogleProject(self, "project", project_id=gcp.project_id)
+        gcs_agent = DataGoogleStorageProjectServiceAccount(self, "gcs-agent", project=gcp.project_id)
+        gke_agent = f"serviceAccount:service-{project.number}@container-engine-robot.iam.gserviceaccount.com"
+
+        self.kms = KeyRing(self, "kms", KeyRingProps(
+            name=naming.gcp_resource(env.prefix, env.name, "platform"),
+            location=gcp.region,
+            keys={LAKE_KEY: (f"serviceAccount:{gcs_agent.email_address}",), GKE_SECRETS_KEY: (gke_agent,)},
+        ))
+
+        nodes = ServiceAccount(self, "gke-nodes", ServiceAccountProps(
+            account_id=naming.gcp_service_account_id(env.prefix, env.name, naming.GKE_NODES_SA_PURPOSE),
+            display_name=f"{env.name} GKE nodes (least privilege)",
+            project=gcp.project_id,
+            roles=GKE_NODE_ROLES,
+        ))
+        self.cluster = PrivateCluster(self, "gke", PrivateClusterProps(
+            name=naming.gke_cluster(env.prefix, env.name),
+            project=gcp.project_id,
+            location=gcp.region,
+            network=network.gke_vpc.self_link,
+            subnetwork=network.gke_vpc.subnet_self_link,
+            pods_range_name=PODS_RANGE,
+            services_range_name=SERVICES_RANGE,
+            master_cidr=gke.master_cidr,
+            node_service_account=nodes.email,
+            secrets_key_id=self.kms.key_id(GKE_SECRETS_KEY),
+            release_channel=gke.release_channel,
+            private_endpoint=gke.private_endpoint,
+            authorized_networks=tuple(AuthorizedNetwork(n.name, n.cidr) for n in gke.master_authorized_networks),
+            rbac_security_group=gke.rbac_security_group,
+            deletion_protection=gke.deletion_protection,
+            after=tuple(self.kms.grants[GKE_SECRETS_KEY]),
+        ))
+        pools = {
+            "general": (gke.general_pool, False, {"workload": "general"}, ()),
+            "spot": (gke.spot_pool, True, {"workload": BATCH_TAINT.value}, (BATCH_TAINT,)),
+        }
+        self.node_pools = {
+            name: NodePool(self, f"pool-{name}", NodePoolProps(
+                name=name, cluster=self.cluster.id, location=gcp.region, machine_type=pool.machine_type,
+                min_nodes=pool.min_nodes, max_nodes=pool.max_nodes, service_account=nodes.email,
+                spot=spot, labels=labels, taints=taints,
+            ))
+            for name, (pool, spot, labels, taints) in pools.items()
+        }
+
+        tiering = env.storage.tiering
+        bucket_defaults = dict(
+            location=gcp.region,
+            kms_key_id=self.kms.key_id(LAKE_KEY),
+            tiering=Tiering(
+                nearline_after_days=tiering.warm_after_days,
+                coldline_after_days=tiering.cold_after_days,
+                archive_after_days=tiering.archive_after_days,
+                noncurrent_expire_days=tiering.noncurrent_expire_days,
+                abort_incomplete_multipart_days=tiering.abort_incomplete_multipart_days,
+            ),
+            after=tuple(self.kms.grants[LAKE_KEY]),
         )
+        self.access_logs = SecureBucket(self, "access-logs", SecureBucketProps(
+            name=naming.gcs_platform_bucket(env.prefix, env.name, naming.GCS_ACCESS_LOGS_PURPOSE),
+            log_bucket=None, is_log_sink=True, **bucket_defaults,
+        ))
+        #: domain -> zone -> bucket construct.
+        self.lake: dict[str, dict[str, SecureBucket]] = {}
+        for domain in env.domains:
+            domain_scope = Construct(self, f"domain-{domain.name}")
+            scope_tags(domain_scope, {
+                "domain": domain.name, "classification": domain.classification, "owner": domain.owner,
+            })
+            self.lake[domain.name] = {
+                zone: SecureBucket(domain_scope, zone, SecureBucketProps(
+                    name=naming.gcs_bucket(env.prefix, env.name, domain.name, zone),
+                    log_bucket=self.access_logs.name, **bucket_defaults,
+                ))
+                for zone in naming.GCS_ZONES
+            }
+
+        ProjectBudget(self, "budget", ProjectBudgetProps(
+            name=naming.gcp_resource(env.prefix, env.name, "budget"),
+            billing_account=gcp.billing_account,
+            project=gcp.project_id,
+            project_number=project.number,
+            amount_usd=gcp.budget_usd or env.budget.monthly_usd,
+            emails=tuple(env.budget.alert_emails),
+        ))
+
+        # Plain attributes other stacks (Vault, issue 5) read; tokens resolve to cross-stack references.
+        #: domain -> zone -> bucket name (names are derived, so these are plain strings).
+        self.bucket_names = {d: {z: naming.gcs_bucket(env.prefix, env.name, d, z) for z in b} for d, b in self.lake.items()}
+        #: domain -> zone -> bucket id (a token).
+        self.bucket_ids = {d: {z: bucket.id for z, bucket in b.items()} for d, b in self.lake.items()}
+        self.gke_cluster_name = naming.gke_cluster(env.prefix, env.name)
+        self.gke_endpoint = self.cluster.endpoint
+        self.gke_ca_certificate = self.cluster.ca_certificate
+        self.gke_node_service_account = nodes.email
+        self.workload_pool = f"{gcp.project_id}.svc.id.goog"

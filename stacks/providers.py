@@ -45,13 +45,19 @@ def google(stack: PlatformStack):
 
 
 def azurerm(stack: PlatformStack):
-    from cdktf_cdktf_provider_azurerm.provider import AzurermProvider
+    from cdktf_cdktf_provider_azurerm.provider import (
+        AzurermProvider,
+        AzurermProviderFeatures,
+        AzurermProviderFeaturesStorage,
+    )
 
     env = stack.env
     return AzurermProvider(
         stack,
         "azurerm",
-        features=[{}],
+        # The lake account's data plane is closed (public access off): the provider must manage it
+        # through Resource Manager only, never by calling the blob/queue endpoints.
+        features=[AzurermProviderFeatures(storage=[AzurermProviderFeaturesStorage(data_plane_available=False)])],
         subscription_id=env.azure.subscription_id,
         tenant_id=env.azure.tenant_id,
         # Entra ID for data-plane calls: storage accounts have shared-key access off.

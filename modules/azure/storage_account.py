@@ -1,0 +1,145 @@
+"""An ADLS Gen2 lake account: hierarchical namespace, Entra ID only, CMK with infrastructure encryption,
+private network only, soft delete and versioning, and lifecycle tiering to Cool, Cold and Archive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+from cdktf_cdktf_provider_azurerm.storage_account import (
+    StorageAccount,
+    StorageAccountBlobProperties,
+    StorageAccountBlobPropertiesContainerDeleteRetentionPolicy,
+    StorageAccountBlobPropertiesDeleteRetentionPolicy,
+    StorageAccountCustomerManagedKey,
+    StorageAccountIdentity,
+    StorageAccountNetworkRules,
+    StorageAccountSasPolicy,
+)
+from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
+from cdktf_cdktf_provider_azurerm.storage_management_policy import (
+    StorageManagementPolicy,
+    StorageManagementPolicyRule,
+    StorageManagementPolicyRuleActions,
+    StorageManagementPolicyRuleActionsBaseBlob,
+    StorageManagementPolicyRuleActionsVersion,
+    StorageManagementPolicyRuleFilters,
+)
+from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+from constructs import Construct
+
+#: What the account's identity needs on the vault to wrap and unwrap its data key, and nothing else.
+CMK_USER = "Key Vault Crypto Service Encryption User"
+
+
+@dataclass(frozen=True)
+class BlobTiering:
+    """Days after creation; the same meaning as the environment's storage.tiering."""
+
+    cool_after_days: int
+    cold_after_days: int
+    archive_after_days: int
+    noncurrent_expire_days: int
+
+
+@dataclass(frozen=True)
+class LakeAccountProps:
+    name: str
+    location: str
+    resource_group: str
+    replication: str
+    key_vault_id: str
+    #: Versionless key id: the account follows key rotation.
+    key_id: str
+    #: Subnets allowed through the account firewall (service endpoint Microsoft.Storage required).
+    allowed_subnet_ids: tuple[str, ...]
+    #: Key (e.g. the data domain) -> container name.
+    containers: dict[str, str]
+    tiering: BlobTiering
+    soft_delete_days: int = 14
+    #: User-delegation SAS tokens live at most this long (DD.HH:MM:SS).
+    sas_expiration: str = "00.01:00:00"
+
+
+def tiering_rule(t: BlobTiering) -> StorageManagementPolicyRule:
+    return StorageManagementPolicyRule(
+        name="tiering",
+        enabled=True,
+        filters=StorageManagementPolicyRuleFilters(blob_types=["blockBlob"]),
+        actions=StorageManagementPolicyRuleActions(
+            base_blob=StorageManagementPolicyRuleActionsBaseBlob(
+                tier_to_cool_after_days_since_creation_greater_than=t.cool_after_days,
+                tier_to_cold_after_days_since_creation_greater_than=t.cold_after_days,
+                tier_to_archive_after_days_since_creation_greater_than=t.archive_after_days,
+            ),
+            version=StorageManagementPolicyRuleActionsVersion(delete_after_days_since_creation=t.noncurrent_expire_days),
+        ),
+    )
+
+
+class LakeAccount(Construct):
+    def __init__(self, scope: Construct, id_: str, props: LakeAccountProps):
+        super().__init__(scope, id_)
+        # A user-assigned identity exists before the account, so the CMK can be set at creation
+        # (with infrastructure encryption, which cannot be turned on later).
+        self.identity = UserAssignedIdentity(
+            self, "identity", name=f"{props.name}-cmk", location=props.location, resource_group_name=props.resource_group
+        )
+        grant = RoleAssignment(
+            self, "cmk-user", scope=props.key_vault_id, role_definition_name=CMK_USER,
+            principal_id=self.identity.principal_id,
+        )
+        self.account = StorageAccount(
+            self,
+            "account",
+            name=props.name,
+            location=props.location,
+            resource_group_name=props.resource_group,
+            account_kind="StorageV2",
+            account_tier="Standard",
+            account_replication_type=props.replication,
+            access_tier="Hot",
+            is_hns_enabled=True,
+            https_traffic_only_enabled=True,
+            min_tls_version="TLS1_2",
+            allow_nested_items_to_be_public=False,
+            shared_access_key_enabled=False,
+            default_to_oauth_authentication=True,
+            local_user_enabled=False,
+            sftp_enabled=False,
+            cross_tenant_replication_enabled=False,
+            allowed_copy_scope="PrivateLink",
+            infrastructure_encryption_enabled=True,
+            public_network_access_enabled=False,
+            identity=StorageAccountIdentity(type="UserAssigned", identity_ids=[self.identity.id]),
+            customer_managed_key=StorageAccountCustomerManagedKey(
+                key_vault_key_id=props.key_id, user_assigned_identity_id=self.identity.id
+            ),
+            # Kept even with public access off: if someone turns it on, only the data spoke gets in.
+            network_rules=StorageAccountNetworkRules(
+                default_action="Deny", bypass=["AzureServices", "Logging", "Metrics"],
+                virtual_network_subnet_ids=list(props.allowed_subnet_ids),
+            ),
+            sas_policy=StorageAccountSasPolicy(expiration_period=props.sas_expiration, expiration_action="Block"),
+            blob_properties=StorageAccountBlobProperties(
+                versioning_enabled=True,
+                delete_retention_policy=StorageAccountBlobPropertiesDeleteRetentionPolicy(days=props.soft_delete_days),
+                container_delete_retention_policy=StorageAccountBlobPropertiesContainerDeleteRetentionPolicy(
+                    days=props.soft_delete_days
+                ),
+            ),
+            depends_on=[grant],
+        )
+        self.id = self.account.id
+        self.name = self.account.name
+        # Containers through the management plane (storage_account_id), which works with the
+        # account's data plane closed to the Terraform runner. On an HNS account a container is a filesystem.
+        self.containers = {
+            key: StorageContainer(
+                self, f"container-{key}", name=name, storage_account_id=self.account.id,
+                container_access_type="private",
+            )
+            for key, name in props.containers.items()
+        }
+        self.container_ids = {key: c.id for key, c in self.containers.items()}
+        StorageManagementPolicy(self, "lifecycle", storage_account_id=self.account.id, rule=[tiering_rule(props.tiering)])
