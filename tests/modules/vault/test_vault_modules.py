@@ -6,10 +6,13 @@ import json
 
 import pytest
 
-import modules  # noqa: F401  (lazy provider loading)
+import modules  # noqa: F401  (first: registers the provider packages lazily)
+
+# isort: split
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting  # renamed: pytest would try to collect "Test*" classes
 from cdktf_cdktf_provider_vault.provider import VaultProvider
+
 from modules.vault.aws_iam_auth import AwsIamAuth, AwsIamAuthProps, AwsIamAuthRoleProps
 from modules.vault.aws_secrets_engine import (
     AwsDomainResources,
