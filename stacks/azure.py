@@ -53,11 +53,11 @@ class AzureNetworkStack(PlatformStack):
             for name, cidr in ranges.items()
         }
         hub = self.vnets["hub"]
-        hub_ref = VnetRef(name=hub.name, id=hub.id, resource_group=self.group.name)
+        hub_ref = VnetRef(label=hub.label, name=hub.name, id=hub.id, resource_group=self.group.name)
         for name, vnet in self.vnets.items():
             if name != "hub":
                 HubPeering(self, f"peering-{name}", HubPeeringProps(
-                    hub=hub_ref, spoke=VnetRef(name=vnet.name, id=vnet.id, resource_group=self.group.name),
+                    hub=hub_ref, spoke=VnetRef(label=vnet.label, name=vnet.name, id=vnet.id, resource_group=self.group.name),
                     gateway_transit=az.network.gateway_transit,
                 ))
         self.dns = PrivateDns(self, "private-dns", PrivateDnsProps(

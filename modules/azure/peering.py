@@ -10,6 +10,9 @@ from constructs import Construct
 
 @dataclass(frozen=True)
 class VnetRef:
+    #: The plain name, for the peering names.
+    label: str
+    #: The name as a reference (so the peering waits for its VNet) and the VNet id.
     name: str
     id: str
     resource_group: str
@@ -28,14 +31,14 @@ class HubPeering(Construct):
         super().__init__(scope, id_)
         hub, spoke = props.hub, props.spoke
         self.hub_to_spoke = VirtualNetworkPeering(
-            self, "hub-to-spoke", name=f"{hub.name}-to-{spoke.name}", resource_group_name=hub.resource_group,
+            self, "hub-to-spoke", name=f"{hub.label}-to-{spoke.label}", resource_group_name=hub.resource_group,
             virtual_network_name=hub.name, remote_virtual_network_id=spoke.id,
             allow_virtual_network_access=True, allow_forwarded_traffic=True,
-            allow_gateway_transit=props.gateway_transit,
+            allow_gateway_transit=props.gateway_transit, use_remote_gateways=False,
         )
         self.spoke_to_hub = VirtualNetworkPeering(
-            self, "spoke-to-hub", name=f"{spoke.name}-to-{hub.name}", resource_group_name=spoke.resource_group,
+            self, "spoke-to-hub", name=f"{spoke.label}-to-{hub.label}", resource_group_name=spoke.resource_group,
             virtual_network_name=spoke.name, remote_virtual_network_id=hub.id,
             allow_virtual_network_access=True, allow_forwarded_traffic=True,
-            use_remote_gateways=props.gateway_transit,
+            use_remote_gateways=props.gateway_transit, allow_gateway_transit=False,
         )

@@ -59,4 +59,5 @@ class Vnet(Construct):
         SubnetNetworkSecurityGroupAssociation(self, "nsg-association", subnet_id=self.subnet.id, network_security_group_id=self.nsg.id)
         self.id = self.vnet.id
         self.name = self.vnet.name
+        self.label = props.name
         self.subnet_id = self.subnet.id

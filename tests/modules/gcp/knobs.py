@@ -1,0 +1,49 @@
+"""An environment that flips every GCP and Azure knob away from dev's values, synthesized once.
+
+It goes through main.py like any environment file, so the knobs are tested on the
+same code path a user runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from environments.schema import ENVIRONMENTS_DIR, load_environment
+from tests.conftest import Stack, synth_into
+
+NAME = "alt"
+
+
+def knob_environment() -> dict:
+    data = copy.deepcopy(yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text()))
+    data.update(name=NAME, prefix="cca")
+    gcp, azure = data["gcp"], data["azure"]
+    gcp["network"]["connectivity"] = "peering"
+    gcp["network"]["spokes"]["batch"] = "10.23.0.0/16"
+    gcp["gke"].update(
+        private_endpoint=True, release_channel="RAPID", deletion_protection=True,
+        master_authorized_networks=[{"name": "corp-vpn", "cidr": "192.0.2.0/24"}, {"name": "ci", "cidr": "198.51.100.0/24"}],
+    )
+    gcp["gke"].pop("rbac_security_group")
+    gcp["budget_usd"] = 400.5
+    azure["network"]["gateway_transit"] = True
+    azure.update(storage_replication="ZRS", operator_cidrs=["20.30.40.0/24"], budget_usd=700)
+    data["state"] = {"backend": "local"}
+    return data
+
+
+@functools.lru_cache(maxsize=1)
+def knob_stacks() -> tuple[object, dict[str, Stack]]:
+    root = Path(tempfile.mkdtemp(prefix="knobs-"))
+    (root / "environments").mkdir()
+    (root / "environments" / f"{NAME}.yaml").write_text(yaml.safe_dump(knob_environment(), sort_keys=False))
+    result = synth_into(root / "cdktf.out", extra=["--environments", str(root / "environments")])
+    assert result.returncode == 0, result.stderr
+    env = load_environment(root / "environments" / f"{NAME}.yaml")
+    stacks = root / "cdktf.out" / "stacks"
+    return env, {p.name: Stack(p.name, p) for p in stacks.iterdir() if (p / "cdk.tf.json").is_file()}
