@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import yaml
 
 from environments.schema import ENVIRONMENTS_DIR, load_environment
-from tests.conftest import Stack, synth_into
+from tests.conftest import REPO, Stack
 
 NAME = "alt"
 
@@ -42,7 +45,12 @@ def knob_stacks() -> tuple[object, dict[str, Stack]]:
     root = Path(tempfile.mkdtemp(prefix="knobs-"))
     (root / "environments").mkdir()
     (root / "environments" / f"{NAME}.yaml").write_text(yaml.safe_dump(knob_environment(), sort_keys=False))
-    result = synth_into(root / "cdktf.out", extra=["--environments", str(root / "environments")])
+    env_vars = {k: v for k, v in os.environ.items() if k != "CDKTF_OUTDIR"}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "main.py"), "--environments", str(root / "environments"),
+         "--outdir", str(root / "cdktf.out")],
+        cwd=REPO, env=env_vars, capture_output=True, text=True, check=False,
+    )
     assert result.returncode == 0, result.stderr
     env = load_environment(root / "environments" / f"{NAME}.yaml")
     stacks = root / "cdktf.out" / "stacks"
