@@ -175,6 +175,26 @@ class GkeConfig(Strict):
         | None
     ) = None
 
+    @model_validator(mode="after")
+    def _private_endpoint_takes_internal_networks(self) -> GkeConfig:
+        # With no public endpoint, GKE only accepts internal (RFC 1918) ranges as authorized networks.
+        if self.private_endpoint:
+            external = [n.cidr for n in self.master_authorized_networks if not _is_rfc1918(n.cidr)]
+            if external:
+                raise ValueError(
+                    f"master_authorized_networks {external} are not internal (RFC 1918) ranges, "
+                    "which a private endpoint requires"
+                )
+        return self
+
+
+_RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def _is_rfc1918(cidr: str) -> bool:
+    network = ipaddress.ip_network(cidr)
+    return any(network.subnet_of(block) for block in _RFC1918)
+
 
 def _require_prefix(value: str, prefix: int) -> str:
     if ipaddress.ip_network(value).prefixlen != prefix:
@@ -209,7 +229,6 @@ class GcpConfig(Strict):
         return self
 
 
-
 class AzureNetwork(Network):
     #: Hub peerings allow gateway transit and spokes use the hub's gateway. Needs a VPN/ExpressRoute
     #: gateway in the hub (not created here), or Azure rejects the spoke peering.
@@ -232,7 +251,6 @@ def _public_cidr(value: str) -> str:
     return value
 
 
-
 class AzureConfig(Strict):
     terraform: Feature = Feature()
     subscription_id: Uuid
@@ -246,7 +264,6 @@ class AzureConfig(Strict):
     operator_cidrs: list[Annotated[str, AfterValidator(_public_cidr)]] = []
     #: This subscription's monthly budget in USD; unset uses the environment's budget.monthly_usd.
     budget_usd: Annotated[float, Field(gt=0)] | None = None
-
 
 
 class Orchestration(Strict):

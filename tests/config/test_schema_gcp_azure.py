@@ -131,3 +131,19 @@ def test_tight_names_fit_whenever_the_storage_account_fits():
     assert naming.NAME_RULES["azure_storage_account"].problem(f"{longest}lake") is None
     assert naming.NAME_RULES["gcp_service_account"].problem(f"{longest}-{naming.GKE_NODES_SA_PURPOSE}") is None
     assert naming.NAME_RULES["azure_key_vault"].problem(f"{longest}-kv") is None
+
+
+def test_a_private_endpoint_admits_only_internal_authorized_networks(tmp_path):
+    path = write_env(tmp_path, lambda d: d["gcp"]["gke"].update(private_endpoint=True))  # dev lists 192.0.2.0/24
+    line = only_problem(path)
+    assert line.startswith(f"{path}: gcp.gke: {{")
+    assert line.endswith(
+        ": master_authorized_networks ['192.0.2.0/24'] are not internal (RFC 1918) ranges, "
+        "which a private endpoint requires"
+    )
+
+
+def test_a_public_endpoint_may_admit_external_networks(tmp_path):
+    path = write_env(tmp_path, lambda d: None)
+    assert load_environments(tmp_path)[0].gcp.gke.master_authorized_networks[0].cidr == "192.0.2.0/24"
+    assert path.exists()

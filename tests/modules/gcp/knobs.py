@@ -30,7 +30,7 @@ def knob_environment() -> dict:
     gcp["network"]["spokes"]["batch"] = "10.23.0.0/16"
     gcp["gke"].update(
         private_endpoint=True, release_channel="RAPID", deletion_protection=True,
-        master_authorized_networks=[{"name": "corp-vpn", "cidr": "192.0.2.0/24"}, {"name": "ci", "cidr": "198.51.100.0/24"}],
+        master_authorized_networks=[{"name": "hub-vpc", "cidr": "10.20.0.0/16"}, {"name": "ci", "cidr": "192.168.10.0/24"}],
     )
     gcp["gke"].pop("rbac_security_group")
     gcp["budget_usd"] = 400.5

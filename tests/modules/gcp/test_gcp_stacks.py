@@ -195,7 +195,7 @@ def test_cluster_knobs():
     assert c["private_cluster_config"]["enable_private_endpoint"] is True
     assert c["deletion_protection"] is True
     assert [b["cidr_block"] for b in c["master_authorized_networks_config"]["cidr_blocks"]] == [
-        "192.0.2.0/24", "198.51.100.0/24",
+        "10.20.0.0/16", "192.168.10.0/24",
     ]
     assert "authenticator_groups_config" not in c  # no group configured: RBAC stays per user
 
