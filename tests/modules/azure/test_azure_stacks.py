@@ -9,7 +9,7 @@ import pytest
 from environments import naming
 from environments.schema import load_environments
 from modules.azure.vnet import first_half
-from tests.modules.gcp.knobs import knob_stacks
+from tests.modules.gcp.support import by_name, knob_stacks, logical_id, ref
 
 ENVIRONMENTS = {e.name: e for e in load_environments() if e.azure.terraform.enabled}
 ENV_NAMES = sorted(ENVIRONMENTS)
@@ -21,18 +21,6 @@ def network(stacks, name):
 
 def platform(stacks, name):
     return stacks[f"{name}-azure-platform"]
-
-
-def by_name(resources: dict) -> dict:
-    return {body["name"]: body for body in resources.values()}
-
-
-def ref(rtype: str, logical: str, attribute: str) -> str:
-    return f"${{{rtype}.{logical}.{attribute}}}"
-
-
-def key_of(stack, rtype: str, name: str) -> str:
-    return next(k for k, v in stack.resources(rtype).items() if v["name"] == name)
 
 
 # --------------------------------------------------------------------------- network
@@ -116,7 +104,7 @@ def test_private_dns_zones_for_blob_and_dfs_are_linked_to_the_hub(stacks, env_na
     env, stack = ENVIRONMENTS[env_name], network(stacks, env_name)
     zones = by_name(stack.resources("azurerm_private_dns_zone"))
     assert {"privatelink.blob.core.windows.net", "privatelink.dfs.core.windows.net"} <= set(zones)
-    hub_id = ref("azurerm_virtual_network", key_of(stack, "azurerm_virtual_network",
+    hub_id = ref("azurerm_virtual_network", logical_id(stack, "azurerm_virtual_network",
                                                    naming.azure_resource(env.prefix, env.name, "hub")), "id")
     links = stack.resources("azurerm_private_dns_zone_virtual_network_link").values()
     assert len(links) == len(zones)

@@ -10,7 +10,7 @@ import pytest
 from environments import naming
 from environments.schema import load_environments
 from modules.gcp.service_account import GKE_NODE_ROLES
-from tests.modules.gcp.knobs import knob_stacks
+from tests.modules.gcp.support import by_name, knob_stacks, logical_id, ref
 
 ENVIRONMENTS = {e.name: e for e in load_environments() if e.gcp.terraform.enabled}
 ENV_NAMES = sorted(ENVIRONMENTS)
@@ -22,18 +22,6 @@ def network(stacks, name):
 
 def platform(stacks, name):
     return stacks[f"{name}-gcp-platform"]
-
-
-def by_name(resources: dict) -> dict:
-    return {body["name"]: body for body in resources.values()}
-
-
-def ref(rtype: str, logical: str, attribute: str) -> str:
-    return f"${{{rtype}.{logical}.{attribute}}}"
-
-
-def logical_id(stack, rtype: str, name: str) -> str:
-    return next(k for k, v in stack.resources(rtype).items() if v["name"] == name)
 
 
 # --------------------------------------------------------------------------- network

@@ -1,7 +1,8 @@
-"""An environment that flips every GCP and Azure knob away from dev's values, synthesized once.
+"""Shared by the GCP and Azure stack tests: JSON helpers, and an environment that flips every
+GCP and Azure knob away from dev's values, synthesized once.
 
-It goes through main.py like any environment file, so the knobs are tested on the
-same code path a user runs.
+The knob environment goes through main.py like any environment file, so the knobs are
+tested on the same code path a user runs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,21 @@ from environments.schema import ENVIRONMENTS_DIR, load_environment
 from tests.conftest import REPO, Stack
 
 NAME = "alt"
+
+
+def by_name(resources: dict) -> dict:
+    """Resources of one type keyed by their ``name`` argument."""
+    return {body["name"]: body for body in resources.values()}
+
+
+def ref(rtype: str, logical: str, attribute: str) -> str:
+    """The interpolation cdktf writes for a reference to another resource's attribute."""
+    return f"${{{rtype}.{logical}.{attribute}}}"
+
+
+def logical_id(stack, rtype: str, name: str) -> str:
+    """The logical id of the resource of ``rtype`` whose ``name`` argument is ``name``."""
+    return next(k for k, v in stack.resources(rtype).items() if v["name"] == name)
 
 
 def knob_environment() -> dict:
