@@ -20,6 +20,7 @@ from modules.gcp.ncc import NccStar, NccStarProps
 from modules.gcp.network import Vpc, VpcProps
 from modules.gcp.node_pool import NodePool, NodePoolProps, Taint
 from modules.gcp.peering import Peering, PeeringProps
+from modules.gcp.project_services import ProjectServices, ProjectServicesProps
 from modules.gcp.service_account import GKE_NODE_ROLES, ServiceAccount, ServiceAccountProps
 from modules.tagging import scope_tags
 from stacks import providers
@@ -32,6 +33,14 @@ SERVICES_RANGE = "gke-services"
 GKE_CONTROL_PLANE_PORTS = ("443", "10250")
 LAKE_KEY = "lake"
 GKE_SECRETS_KEY = "gke-secrets"
+#: APIs both GCP stacks use. The network stack enables them all: it is applied first (the
+#: platform stack reads its outputs), so the platform's APIs and service agents exist in time.
+NETWORK_APIS = ("compute.googleapis.com", "networkconnectivity.googleapis.com")
+PLATFORM_APIS = (
+    "container.googleapis.com", "cloudkms.googleapis.com", "storage.googleapis.com", "iam.googleapis.com",
+    "logging.googleapis.com", "monitoring.googleapis.com", "binaryauthorization.googleapis.com",
+    "billingbudgets.googleapis.com",
+)
 #: Spot nodes carry this taint; Spark and KubernetesPodOperator pods tolerate it, nothing else lands there.
 BATCH_TAINT = Taint(key="workload", value="batch")
 
@@ -43,13 +52,17 @@ class GcpNetworkStack(PlatformStack):
         super().__init__(scope, env, "gcp-network")
         providers.google(self)
         gcp, gke = env.gcp, env.gcp.gke
+        apis = ProjectServices(self, "apis", ProjectServicesProps(project=gcp.project_id, services=NETWORK_APIS + PLATFORM_APIS))
+        after = tuple(apis.services)
         ranges = {"hub": gcp.network.hub_cidr, **gcp.network.spokes}
         self.vpcs: dict[str, Vpc] = {}
         for vpc, cidr in ranges.items():
             name = naming.gcp_resource(env.prefix, env.name, vpc)
             hosts_gke = vpc == gke.network_spoke
             secondary = {PODS_RANGE: gke.pods_cidr, SERVICES_RANGE: gke.services_cidr} if hosts_gke else {}
-            self.vpcs[vpc] = Vpc(self, f"vpc-{vpc}", VpcProps(name=name, region=gcp.region, cidr=cidr, secondary_ranges=secondary))
+            self.vpcs[vpc] = Vpc(self, f"vpc-{vpc}", VpcProps(
+                name=name, region=gcp.region, cidr=cidr, secondary_ranges=secondary, after=after,
+            ))
             network = self.vpcs[vpc].self_link
             CloudNat(self, f"nat-{vpc}", CloudNatProps(name=f"{name}-{naming.GCP_NAT_SUFFIX}", region=gcp.region, network=network))
             allows = (
@@ -69,6 +82,7 @@ class GcpNetworkStack(PlatformStack):
                 name=naming.gcp_resource(env.prefix, env.name, "ncc"),
                 center=hub.self_link,
                 edges={name: vpc.self_link for name, vpc in spokes.items()},
+                after=after,
             ))
         else:
             previous: tuple = ()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_google.network_connectivity_hub import NetworkConnectivityHub
 from cdktf_cdktf_provider_google.network_connectivity_spoke import (
     NetworkConnectivitySpoke,
@@ -22,6 +23,8 @@ class NccStarProps:
     #: VPC self links.
     center: str
     edges: dict[str, str]
+    #: What must exist first, e.g. the Network Connectivity API being enabled.
+    after: tuple[ITerraformDependable, ...] = ()
 
 
 class NccStar(Construct):
@@ -30,6 +33,7 @@ class NccStar(Construct):
         self.hub = NetworkConnectivityHub(
             self, "hub", name=props.name, policy_mode="PRESET", preset_topology="STAR",
             description="Hub-and-spoke: spokes reach the hub VPC, not each other",
+            depends_on=list(props.after) or None,
         )
         members = {"hub": ("center", props.center), **{name: ("edge", link) for name, link in props.edges.items()}}
         self.spokes = {

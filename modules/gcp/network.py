@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_google.compute_network import ComputeNetwork
 from cdktf_cdktf_provider_google.compute_subnetwork import (
     ComputeSubnetwork,
@@ -23,6 +24,8 @@ class VpcProps:
     secondary_ranges: dict[str, str] = field(default_factory=dict)
     #: Share of flows sampled into VPC flow logs; 0.5 is Google's default trade-off.
     flow_log_sampling: float = 0.5
+    #: What must exist first, e.g. the Compute Engine API being enabled.
+    after: tuple[ITerraformDependable, ...] = ()
 
 
 class Vpc(Construct):
@@ -31,7 +34,8 @@ class Vpc(Construct):
         # Custom mode: subnets come only from the environment's CIDRs, never auto-created;
         # the default internet route stays because Cloud NAT and Private Google Access use it.
         self.network = ComputeNetwork(
-            self, "network", name=props.name, auto_create_subnetworks=False, routing_mode="REGIONAL"
+            self, "network", name=props.name, auto_create_subnetworks=False, routing_mode="REGIONAL",
+            depends_on=list(props.after) or None,
         )
         self.subnet = ComputeSubnetwork(
             self,

@@ -406,3 +406,20 @@ def test_platform_exposes_what_vault_needs_as_plain_attributes(tmp_path):
     assert Token.is_unresolved(stack.gke_endpoint) and Token.is_unresolved(stack.gke_ca_certificate)
     assert stack.gke_cluster_name == naming.gke_cluster(env.prefix, env.name)
     assert stack.workload_pool == f"{env.gcp.project_id}.svc.id.goog"
+
+
+@pytest.mark.parametrize("env_name", ENV_NAMES)
+def test_network_stack_enables_every_api_both_stacks_need_before_creating_anything(stacks, env_name):
+    from stacks.gcp import NETWORK_APIS, PLATFORM_APIS
+
+    env, stack = ENVIRONMENTS[env_name], network(stacks, env_name)
+    services = stack.resources("google_project_service")
+    assert sorted(s["service"] for s in services.values()) == sorted(NETWORK_APIS + PLATFORM_APIS)
+    assert {"container.googleapis.com", "cloudkms.googleapis.com", "binaryauthorization.googleapis.com"} <= set(PLATFORM_APIS)
+    for service in services.values():
+        assert service["project"] == env.gcp.project_id
+        assert service["disable_on_destroy"] is False  # never switch an API off under other users
+    expected = sorted(f"google_project_service.{k}" for k in services)
+    for rtype in ("google_compute_network", "google_network_connectivity_hub"):
+        for body in stack.resources(rtype).values():
+            assert sorted(body["depends_on"]) == expected
