@@ -22,10 +22,13 @@ def test_gcp_and_azure_stacks_pass_checkov(synth_root):
     assert len(selected) == 12
     proposed = policy_gate.load_skips(PROPOSED)
     reviewed = policy_gate.load_skips(policy_gate.DEFAULT_SKIPS)
-    open_findings, unused, counts = policy_gate.gate(root, selected, reviewed + [s for s in proposed if s not in reviewed])
+    # Once the lead merges a proposed entry into the reviewed list (perhaps reworded), it counts once.
+    key = lambda skip: (skip.check, skip.resource, skip.stacks)  # noqa: E731
+    merged = reviewed + [s for s in proposed if key(s) not in {key(r) for r in reviewed}]
+    open_findings, unused, counts = policy_gate.gate(root, selected, merged)
     print(f"checkov gcp+azure: {counts}")  # the closing note quotes these figures
     assert [f"{f.stack}: {f.check} {f.resource}" for f in open_findings] == []
-    assert [f"{s.check} {s.resource}" for s in unused if s in proposed] == []
+    assert [f"{s.check} {s.resource}" for s in unused if key(s) in {key(p) for p in proposed}] == []
     assert counts["passed"] > 400
 
 
