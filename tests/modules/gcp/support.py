@@ -45,7 +45,7 @@ def knob_environment() -> dict:
     gcp["network"]["connectivity"] = "peering"
     gcp["network"]["spokes"]["batch"] = "10.23.0.0/16"
     gcp["gke"].update(
-        private_endpoint=True, release_channel="RAPID", deletion_protection=True,
+        private_endpoint=True, release_channel="RAPID", deletion_protection=True, network_spoke="batch",
         master_authorized_networks=[{"name": "hub-vpc", "cidr": "10.20.0.0/16"}, {"name": "ci", "cidr": "192.168.10.0/24"}],
     )
     gcp["gke"].pop("rbac_security_group")

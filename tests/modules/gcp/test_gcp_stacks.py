@@ -127,6 +127,18 @@ def test_peering_knob_peers_hub_and_each_spoke_both_ways_one_at_a_time():
             assert dep.split(".")[1] in peerings and dep.split(".")[1] != key
 
 
+def test_gke_spoke_knob_moves_the_secondary_ranges_and_the_control_plane_rule():
+    env, stacks = knob_stacks()
+    stack = stacks["alt-gcp-network"]
+    batch = naming.gcp_resource(env.prefix, env.name, "batch")
+    subnets = by_name(stack.resources("google_compute_subnetwork"))
+    assert [n for n, s in subnets.items() if s.get("secondary_ip_range")] == [batch]
+    rules = by_name(stack.resources("google_compute_firewall"))
+    assert [n for n, r in rules.items() if "allow" in r] == [f"{batch}-{naming.GCP_GKE_CONTROL_PLANE_RULE}"]
+    cluster = stacks["alt-gcp-platform"].only("google_container_cluster")
+    assert "vpc-batch_network" in cluster["network"] and "vpc-batch_subnet" in cluster["subnetwork"]
+
+
 # --------------------------------------------------------------------------- GKE
 
 
