@@ -54,9 +54,9 @@ class ProjectBudget(Construct):
         self.channels = [
             MonitoringNotificationChannel(
                 self, f"email-{index}", project=props.project, type="email",
-                display_name=f"{props.name} budget {index}",
+                display_name=f"{props.name} budget {index}", labels={"email_address": email},
             )
-            for index, _ in enumerate(props.emails)
+            for index, email in enumerate(props.emails)
         ]
         for channel, email in zip(self.channels, props.emails):
             Aspects.of(channel).add(_EmailChannelLabels(email))
