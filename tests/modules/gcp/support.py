@@ -7,9 +7,11 @@ tested on the same code path a user runs.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import functools
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,6 +61,7 @@ def knob_environment() -> dict:
 @functools.lru_cache(maxsize=1)
 def knob_stacks() -> tuple[object, dict[str, Stack]]:
     root = Path(tempfile.mkdtemp(prefix="knobs-"))
+    atexit.register(shutil.rmtree, root, True)  # one synth per session, removed when it ends
     (root / "environments").mkdir()
     (root / "environments" / f"{NAME}.yaml").write_text(yaml.safe_dump(knob_environment(), sort_keys=False))
     env_vars = {k: v for k, v in os.environ.items() if k != "CDKTF_OUTDIR"}
