@@ -24,11 +24,12 @@ export PATH := $(REPO)/.cache/tools/bin:$(REPO)/node_modules/.bin:$(PATH)
 PIPENV_VERSION := 2026.10.3
 UV_VERSION := 0.13.9
 PY := .venv/bin/python
+AIRFLOW_PY := .venv-airflow/bin/python
 CDKTF := node_modules/.bin/cdktf
 ENVIRONMENTS := $(basename $(notdir $(wildcard environments/*.yaml)))
 SCANNED_ENVS := dev staging prod
 
-.PHONY: check-env help setup prereqs synth test test-iac test-airflow bench demo plan deploy policy clean
+.PHONY: airflow-env check-env help setup prereqs synth test test-iac test-airflow bench demo plan deploy policy clean
 
 help:
 	@echo "make setup            install the toolchains (IaC venv, cdktf CLI, Airflow venv) into this folder"
@@ -60,7 +61,10 @@ node_modules/.synced: package-lock.json
 .cache/terraform.rc: scripts/terraform_rc.sh
 	@echo "terraform providers from: $$(scripts/terraform_rc.sh $@)"
 
-setup: prereqs .venv/.synced node_modules/.synced .cache/terraform.rc
+airflow-env: .cache/tools/bin/pipenv
+	scripts/setup_airflow_env.sh
+
+setup: prereqs .venv/.synced node_modules/.synced .cache/terraform.rc airflow-env
 	@echo "setup complete"
 
 # ---- build and test ---------------------------------------------------------
@@ -69,12 +73,14 @@ synth: .venv/.synced
 
 test: setup
 	$(PY) -m pytest tests -p no:cacheprovider
+	$(AIRFLOW_PY) -m pytest tests/airflow -p no:cacheprovider
 
 policy: synth
 	$(PY) scripts/policy_gate.py $(foreach e,$(SCANNED_ENVS),'$(e)-*')
 
 bench: setup
 	$(PY) bench/synth_bench.py
+	$(AIRFLOW_PY) bench/pipeline_bench.py
 
 # ---- plan and deploy one environment -----------------------------------------
 check-env:

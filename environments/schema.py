@@ -35,9 +35,11 @@ from environments.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 
-#: Airflow 3 releases that Amazon MWAA offers (MWAA user guide, "Apache Airflow versions").
-#: airflow/requirements.txt pins the same release; tests/airflow checks they agree.
-MWAA_AIRFLOW_VERSIONS = ("3.0.6",)
+#: Airflow 3 releases that Amazon MWAA publishes images for (aws/amazon-mwaa-docker-images:
+#: images/airflow/<version>; the MWAA user guide's "Apache Airflow versions" page lists
+#: what a region offers). airflow/requirements.txt pins one of them and
+#: tests/config/test_airflow_version.py checks every environment file agrees with it.
+MWAA_AIRFLOW_VERSIONS = ("3.0.6", "3.3.1")
 
 # --------------------------------------------------------------------------- field types
 

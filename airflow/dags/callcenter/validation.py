@@ -1,0 +1,193 @@
+"""Column-wise validation of extracted call-record fields.
+
+Each rule produces a column holding its reason code where the rule fails and
+null elsewhere; the columns are then joined, so a record breaking several rules
+reports all of them ("missing:agent_id;bad_email") in contract order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from callcenter.contract import (
+    MAX_DURATION_S,
+    PHONE_MAX_DIGITS,
+    PHONE_MIN_DIGITS,
+    REQUIRED_IDS,
+    SENTIMENT_MAX,
+    SENTIMENT_MIN,
+    Reason,
+)
+from callcenter.masking import phone_digits
+
+# Deliberately loose: one '@', no whitespace, a dot in the domain. Deliverability
+# is not ours to judge; catching "n/a", "none" or a phone typed in the wrong box is.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+TIMESTAMP_SHAPE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
+TIMEZONE_SUFFIX = r"(Z|[+-]\d{2}(:?\d{2})?)$"  # matched against the last 6 chars
+FLOAT_PATTERN = r"^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+
+
+@dataclass
+class Validated:
+    reasons: pa.Array  # string; null for a valid record
+    phone_digits: pa.Array
+    call_start_time: pa.Array  # timestamp[us, UTC]; meaningless where invalid
+    duration: pa.Array  # int32; 0 where invalid
+    sentiment: pa.Array  # float64; 0 where invalid
+
+
+class _Flags:
+    """Rule failures as bits of one integer per row. Cheap numeric ops for every
+    row; reason strings are only built for the few rows that fail a rule."""
+
+    def __init__(self, n: int) -> None:
+        self.bits = pa.array(np.zeros(n, dtype=np.uint32))
+        self.codes: list[str] = []
+
+    def add(self, condition: pa.Array, code: str) -> None:
+        bit = 1 << len(self.codes)
+        self.codes.append(code)
+        hit = pc.if_else(pc.fill_null(condition, False), pa.scalar(bit, pa.uint32()), pa.scalar(0, pa.uint32()))
+        self.bits = pc.bit_wise_or(self.bits, hit)
+
+    def reasons(self) -> pa.Array:
+        bad = pc.indices_nonzero(pc.not_equal(self.bits, 0)).to_numpy()
+        out: list[str | None] = [None] * len(self.bits)
+        if len(bad):
+            for i, bits in zip(bad, pc.take(self.bits, pa.array(bad)).to_pylist(), strict=True):
+                out[i] = ";".join(code for k, code in enumerate(self.codes) if bits >> k & 1)
+        return pa.array(out, pa.string())
+
+
+def _blank(values: pa.Array) -> pa.Array:
+    # Null (absent or JSON null), empty and whitespace-only all count as missing;
+    # utf8_is_space is a predicate, far cheaper than trimming every value.
+    return pc.fill_null(pc.or_(pc.equal(values, ""), pc.utf8_is_space(values)), True)
+
+
+_TS = pa.timestamp("us", tz="UTC")
+_CAST_CHUNK = 1024
+
+
+def _parse_one(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def _parse_timestamps(text: pa.Array, shape_ok: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """UTC timestamps, plus a mask of values that are not valid timestamps.
+
+    Values that look right but do not exist (month 13, Feb 30) make Arrow's cast
+    fail for the whole array, so on failure the cast is retried in small chunks
+    and only a failing chunk is parsed value by value.
+    """
+    safe = pc.if_else(shape_ok, text, pa.scalar("1970-01-01T00:00:00Z"))
+    try:
+        return safe.cast(_TS), pc.invert(shape_ok)
+    except pa.ArrowInvalid:
+        pass
+    parts: list[pa.Array] = []
+    for start in range(0, len(safe), _CAST_CHUNK):
+        chunk = safe.slice(start, _CAST_CHUNK)
+        try:
+            parts.append(chunk.cast(_TS))
+        except pa.ArrowInvalid:
+            parts.append(pa.array([_parse_one(v) for v in chunk.to_pylist()], _TS))
+    ts = pa.concat_arrays(parts)
+    bad = pc.or_(pc.invert(shape_ok), pc.is_null(ts))
+    return pc.fill_null(ts, pa.scalar(0, _TS)), bad
+
+
+def _parse_floats(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Floats and a mask of values that are numbers. The plain cast succeeds for
+    almost every batch; only a batch holding a non-number pays for the regex."""
+    try:
+        values = text.cast(pa.float64())
+        finite = pc.is_finite(values)  # "nan"/"inf" cast fine but are not sentiments
+        return pc.fill_null(pc.if_else(finite, values, 0.0), 0.0), finite
+    except pa.ArrowInvalid:
+        ok = pc.match_substring_regex(text, FLOAT_PATTERN)
+        return pc.if_else(ok, text, pa.scalar("0")).cast(pa.float64()), ok
+
+
+def validate(columns: dict[str, pa.Array]) -> Validated:
+    """Check every rule on every row; see CONTRACT.md for the rules and codes.
+
+    Numeric and timestamp fields are deliberately not trimmed: JSON numbers never
+    carry whitespace, and a padded value is a producer bug worth reporting.
+    """
+    n = len(columns["call_id"])
+    flags = _Flags(n)
+
+    for name in REQUIRED_IDS[:2]:  # call_id, customer_id
+        flags.add(_blank(columns[name]), Reason.missing(name))
+
+    phone = columns["customer_phone"]
+    phone_missing = _blank(phone)
+    digits = phone_digits(pc.fill_null(phone, ""))
+    n_digits = pc.utf8_length(digits)
+    phone_ok = pc.and_(
+        pc.ascii_is_decimal(digits),
+        pc.and_(pc.greater_equal(n_digits, PHONE_MIN_DIGITS), pc.less_equal(n_digits, PHONE_MAX_DIGITS)),
+    )
+    flags.add(phone_missing, Reason.missing("customer_phone"))
+    flags.add(pc.and_(pc.invert(phone_missing), pc.invert(phone_ok)), Reason.BAD_PHONE)
+
+    email = columns["customer_email"]
+    email_missing = _blank(email)
+    flags.add(email_missing, Reason.missing("customer_email"))
+    flags.add(pc.and_(pc.invert(email_missing), pc.invert(pc.match_substring_regex(email, EMAIL_PATTERN))),
+              Reason.BAD_EMAIL)
+
+    flags.add(_blank(columns["agent_id"]), Reason.missing("agent_id"))
+
+    ts_text = pc.fill_null(columns["call_start_time"], "")
+    ts_missing = _blank(ts_text)
+    # Regexes only on the short head/tail of the value, where they are cheap.
+    shape = pc.match_substring_regex(pc.utf8_slice_codeunits(ts_text, 0, 16), TIMESTAMP_SHAPE)
+    has_tz = pc.match_substring_regex(pc.utf8_slice_codeunits(ts_text, -6), TIMEZONE_SUFFIX)
+    ts, ts_bad = _parse_timestamps(ts_text, pc.and_(shape, has_tz))
+    naive = pc.and_(shape, pc.invert(has_tz))
+    flags.add(ts_missing, Reason.missing("call_start_time"))
+    flags.add(naive, Reason.MISSING_TIMEZONE)
+    flags.add(pc.and_(pc.invert(ts_missing), pc.and_(ts_bad, pc.invert(naive))), Reason.BAD_TIMESTAMP)
+
+    dur_text = pc.fill_null(columns["duration"], "")
+    dur_missing = pc.equal(dur_text, "")
+    dur_digits = pc.ascii_is_decimal(dur_text)
+    dur_negative = pc.and_(pc.starts_with(dur_text, "-"),
+                           pc.ascii_is_decimal(pc.utf8_slice_codeunits(dur_text, 1)))
+    fits = pc.and_(dur_digits, pc.less_equal(pc.binary_length(dur_text), 9))  # no int overflow
+    duration = pc.if_else(fits, dur_text, pa.scalar("0")).cast(pa.int64())
+    too_long = pc.or_(pc.and_(dur_digits, pc.invert(fits)), pc.greater(duration, MAX_DURATION_S))
+    flags.add(dur_missing, Reason.missing("duration"))
+    flags.add(dur_negative, Reason.NEGATIVE_DURATION)
+    flags.add(too_long, Reason.DURATION_TOO_LONG)
+    flags.add(pc.invert(pc.or_(pc.or_(dur_missing, dur_negative), dur_digits)), Reason.BAD_DURATION)
+
+    sent_text = pc.fill_null(columns["sentiment"], "")
+    sent_missing = pc.equal(sent_text, "")
+    sentiment, sent_num = _parse_floats(pc.if_else(sent_missing, pa.scalar("0"), sent_text))
+    out_of_range = pc.and_(
+        sent_num, pc.or_(pc.less(sentiment, SENTIMENT_MIN), pc.greater(sentiment, SENTIMENT_MAX))
+    )
+    flags.add(sent_missing, Reason.missing("sentiment"))
+    flags.add(pc.and_(pc.invert(sent_missing), pc.invert(sent_num)), Reason.BAD_SENTIMENT)
+    flags.add(out_of_range, Reason.SENTIMENT_OUT_OF_RANGE)
+
+    reasons = flags.reasons()
+    return Validated(
+        reasons=reasons,
+        phone_digits=digits,
+        call_start_time=ts,
+        duration=pc.if_else(too_long, 0, duration).cast(pa.int32()),
+        sentiment=sentiment,
+    )

@@ -1,0 +1,209 @@
+"""Call-record ingest benchmark: per-record baseline vs the vectorised pipeline.
+
+    .venv-airflow/bin/python bench/pipeline_bench.py            # 1M records + 5M memory run
+    .venv-airflow/bin/python bench/pipeline_bench.py --quick    # 100k, no 5M run
+    .venv-airflow/bin/python bench/pipeline_bench.py --records 200000 --memory-records 0
+
+Every measurement runs in a fresh subprocess pinned to one core with Arrow
+single-threaded, so peak RSS (from wait4) belongs to that run alone and the
+numbers compare like with like. Inputs are generated once into .bench/ (ignored
+by git) and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "airflow" / "dags"))
+
+TARGET_ROWS_PER_S = 1_000_000
+TARGET_RSS_MB = 512
+BENCH_KEY = hashlib.sha256(b"benchmark-only key, never used for real data").digest()
+
+
+def _pin() -> None:
+    # One core for everything, so neither side wins by parallelism.
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    import pyarrow as pa
+
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+
+
+# ---------------------------------------------------------------- workers
+
+
+def worker_baseline(path: Path, out_dir: Path) -> dict[str, object]:
+    """The Lambda pattern: json.loads + regex masking + json.dumps per record.
+    It does no validation and writes JSON lines, so it does less than ours."""
+    from callcenter.masking import NOTES_EMAIL_PATTERN, NOTES_PHONE_PATTERN, PERSON_EMAIL, PERSON_NAME
+
+    email_re = re.compile(NOTES_EMAIL_PATTERN.replace(r"\s", " \t\n"))
+    phone_re = re.compile(NOTES_PHONE_PATTERN)
+    non_digit = re.compile(r"\D")
+    name_h = hashlib.blake2b(key=BENCH_KEY, digest_size=16, person=PERSON_NAME)
+    mail_h = hashlib.blake2b(key=BENCH_KEY, digest_size=16, person=PERSON_EMAIL)
+
+    def keyed(base, value: str | None) -> str | None:
+        if value is None:
+            return None
+        h = base.copy()
+        h.update(value.strip().lower().encode())
+        return h.hexdigest()
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    good = bad = 0
+    start = time.perf_counter()
+    with open(path, encoding="utf-8") as inp, open(out_dir / "out.jsonl", "w", encoding="utf-8") as out:
+        for raw in inp:
+            try:
+                rec = json.loads(raw)
+                rec["customer_phone"] = non_digit.sub("", str(rec.get("customer_phone", "")))[-4:]
+                rec["customer_email"] = keyed(mail_h, rec.get("customer_email"))
+                rec["customer_name"] = keyed(name_h, rec.get("customer_name"))
+                notes = rec.get("notes") or ""
+                rec["notes"] = phone_re.sub("[PHONE]", email_re.sub("[EMAIL]", notes))
+                out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                good += 1
+            except (ValueError, AttributeError, TypeError):
+                bad += 1
+    return {"elapsed_s": time.perf_counter() - start, "records": good + bad, "ok": good, "rejected": bad}
+
+
+def worker_ours(path: Path, out_dir: Path) -> dict[str, object]:
+    from callcenter.ingest import ingest
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    result = ingest(str(path), out_dir=str(out_dir / "curated"), quarantine_dir=str(out_dir / "quarantine"),
+                    key=BENCH_KEY, source_id=path.name, timings=timings)
+    elapsed = time.perf_counter() - start
+    return {"elapsed_s": elapsed, "records": result.records_in, "ok": result.curated,
+            "rejected": result.quarantined, "stages": timings, "batches": result.batches}
+
+
+WORKERS = {"baseline": worker_baseline, "ours": worker_ours}
+
+
+# ---------------------------------------------------------------- driver
+
+
+def ensure_input(workdir: Path, n: int) -> Path:
+    from callcenter import synthetic
+
+    path = workdir / f"calls-{n}.jsonl"
+    if path.exists():
+        return path
+    base_n = min(n, 1_000_000)
+    base = workdir / f"calls-{base_n}.jsonl"
+    if not base.exists():
+        print(f"generating {base_n:,} synthetic records -> {base.relative_to(ROOT)}", flush=True)
+        tmp = base.with_suffix(".tmp")
+        with open(tmp, "wb") as out:
+            synthetic.write_jsonl(out, base_n, seed=42)
+        tmp.rename(base)
+    if n == base_n:
+        return base
+    # Larger inputs repeat the 1M file: generation is slow and the memory run
+    # only needs volume, not new customers.
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as out:
+        copies, rest = divmod(n, base_n)
+        for _ in range(copies):
+            with open(base, "rb") as inp:
+                shutil.copyfileobj(inp, out, 16 << 20)
+        if rest:
+            with open(base, "rb") as inp:
+                for i, raw in enumerate(inp):
+                    if i >= rest:
+                        break
+                    out.write(raw)
+    tmp.rename(path)
+    return path
+
+
+def run_isolated(kind: str, path: Path, workdir: Path) -> dict[str, object]:
+    out_dir = workdir / f"out-{kind}"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    cmd = [sys.executable, __file__, "--worker", kind, "--input", str(path), "--out", str(out_dir)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    stdout = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"pipeline_bench: {kind} worker failed with exit code {proc.returncode}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux reports KiB
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000, help="records for the throughput run")
+    parser.add_argument("--memory-records", type=int, default=5_000_000,
+                        help="records for the peak-RSS run of ours (0 to skip)")
+    parser.add_argument("--quick", action="store_true", help="100k records, no memory run")
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".bench")
+    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        _pin()
+        print(json.dumps(WORKERS[args.worker](args.input, args.out)))
+        return 0
+
+    if args.quick:
+        args.records, args.memory_records = 100_000, 0
+    if args.records <= 0 or args.memory_records < 0:
+        parser.error("--records must be > 0 and --memory-records >= 0")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    path = ensure_input(args.workdir, args.records)
+    size_mb = path.stat().st_size / 1e6
+    print(f"input: {args.records:,} records, {size_mb:.0f} MB ({size_mb * 1e6 / args.records:.0f} B/record), "
+          "1 core, Arrow single-threaded\n")
+
+    base = run_isolated("baseline", path, args.workdir)
+    ours = run_isolated("ours", path, args.workdir)
+    rate_b = args.records / float(base["elapsed_s"])
+    rate_o = args.records / float(ours["elapsed_s"])
+    print(f"{'':28s}{'rows/s':>12s}{'seconds':>10s}{'peak RSS MB':>13s}{'ok':>10s}{'rejected':>10s}")
+    for name, r, rate in (("baseline (per-record)", base, rate_b), ("ours (validate+mask+parquet)", ours, rate_o)):
+        print(f"{name:28s}{rate:>12,.0f}{float(r['elapsed_s']):>10.2f}{float(r['peak_rss_mb']):>13.0f}"
+              f"{int(r['ok']):>10,}{int(r['rejected']):>10,}")
+    print(f"\nspeed-up: {rate_o / rate_b:.1f}x   target: >= {TARGET_ROWS_PER_S:,} rows/s "
+          f"-> {'met' if rate_o >= TARGET_ROWS_PER_S else 'NOT met'}")
+
+    if args.memory_records:
+        big = ensure_input(args.workdir, args.memory_records)
+        mem = run_isolated("ours", big, args.workdir)
+        verdict = "met" if float(mem["peak_rss_mb"]) <= TARGET_RSS_MB else "NOT met"
+        rate_m = args.memory_records / float(mem["elapsed_s"])
+        print(f"peak RSS of ours at {args.memory_records:,} records: {float(mem['peak_rss_mb']):.0f} MB "
+              f"(target <= {TARGET_RSS_MB} MB -> {verdict}); {rate_m:,.0f} rows/s")
+
+    if rate_o < TARGET_ROWS_PER_S:
+        stages = dict(ours["stages"])  # type: ignore[arg-type]
+        total = float(ours["elapsed_s"])
+        stages["other"] = total - sum(stages.values())
+        print("\nper-stage time of ours (under target):")
+        for stage, secs in sorted(stages.items(), key=lambda kv: -kv[1]):
+            print(f"  {stage:12s}{secs:8.2f} s  {secs / total:6.1%}  {secs / args.records * 1e9:7.0f} ns/record")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
