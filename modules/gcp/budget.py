@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import jsii
-from cdktf import Aspects, IAspect
 from cdktf_cdktf_provider_google.billing_budget import (
     BillingBudget,
     BillingBudgetAllUpdatesRule,
@@ -15,24 +13,7 @@ from cdktf_cdktf_provider_google.billing_budget import (
     BillingBudgetThresholdRules,
 )
 from cdktf_cdktf_provider_google.monitoring_notification_channel import MonitoringNotificationChannel
-from constructs import Construct, IConstruct
-
-
-@jsii.implements(IAspect)
-class _EmailChannelLabels:
-    """An e-mail channel's ``labels`` are its configuration and accept exactly one key, email_address;
-    any other key fails the API call. The platform tags (which the stack's tag aspect puts into
-    ``labels``, as on any GCP resource) move to ``user_labels``. Aspects on the channel run after the
-    stack's, so this sees the tags already applied."""
-
-    def __init__(self, email: str):
-        self._email = email
-
-    def visit(self, node: IConstruct) -> None:
-        if isinstance(node, MonitoringNotificationChannel):
-            tags = {k: v for k, v in (node.labels_input or {}).items() if k != "email_address"}
-            node.user_labels = {**tags, **(node.user_labels_input or {})}
-            node.labels = {"email_address": self._email}
+from constructs import Construct
 
 
 @dataclass(frozen=True)
@@ -58,8 +39,6 @@ class ProjectBudget(Construct):
             )
             for index, email in enumerate(props.emails)
         ]
-        for channel, email in zip(self.channels, props.emails):
-            Aspects.of(channel).add(_EmailChannelLabels(email))
         units = int(props.amount_usd)
         self.budget = BillingBudget(
             self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from environments.schema import load_environments
+from modules.tagging import TAG_ATTRIBUTE_BY_TYPE
 from tests.conftest import REPO, synth_into
 
 ENVIRONMENTS = {env.name: env for env in load_environments()}
@@ -68,7 +69,7 @@ def test_every_taggable_resource_carries_the_platform_tags(stacks):
     for stack in stacks.values():
         env = ENVIRONMENTS[stack.name.split("-", 1)[0]]
         for rtype, name, body in stack.all_resources():
-            attribute = next((a for a in TAG_ATTRIBUTES if a in body), None)
+            attribute = TAG_ATTRIBUTE_BY_TYPE.get(rtype) or next((a for a in TAG_ATTRIBUTES if a in body), None)
             if attribute is None:
                 continue
             checked += 1
