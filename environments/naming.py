@@ -152,6 +152,27 @@ def gke_domain_service_account(domain: str) -> str:
     return f"{_slug(domain)}-workload"
 
 
+# --------------------------------------------------------------------------- AWS platform names
+
+
+def aws_resource(prefix: str, env: str, *parts: str) -> str:
+    """Platform-level AWS names (VPCs, roles, log groups, topics): ``<prefix>-<env>-<part>-...``."""
+    return "-".join([base(prefix, env), *(_slug(p) for p in parts)])
+
+
+def glue_database(prefix: str, env: str, domain: str) -> str:
+    """Glue/Athena database names take underscores, not hyphens."""
+    return f"{prefix}_{env}_{domain}".lower()
+
+
+def glue_crawler(prefix: str, env: str, domain: str) -> str:
+    return aws_resource(prefix, env, domain, "curated")
+
+
+def mwaa_environment(prefix: str, env: str) -> str:
+    return aws_resource(prefix, env, "airflow")
+
+
 # --------------------------------------------------------------------------- GCP and Azure platform names
 
 #: The GCS bucket every lake bucket writes its usage (access) logs to.

@@ -116,14 +116,37 @@ class Network(Strict):
     spokes: Annotated[dict[Identifier, Cidr], Field(min_length=1)]
 
 
+#: Interface endpoints a private MWAA needs (MWAA user guide, "Managing access to service-specific
+#: Amazon VPC endpoints"): its own API/env/ops, the queue, logs, metrics, the key, ECR for its images, STS.
+MWAA_INTERFACE_ENDPOINTS = (
+    "airflow.api", "airflow.env", "airflow.ops", "sqs", "logs", "monitoring", "kms", "ecr.api", "ecr.dkr", "sts",
+)
+
+
 class AwsNetwork(Network):
     transit_gateway: Feature = Feature()
+    #: AZ letters (appended to the region); MWAA needs two private subnets in different AZs.
+    availability_zones: Annotated[
+        list[Annotated[str, _rule(r"[a-z]", "must be one AZ letter, e.g. a")]], Field(min_length=2, max_length=3)
+    ] = ["a", "b"]
+    #: Spoke pairs that may reach each other through the Transit Gateway; every other pair is blackholed.
+    spoke_routes: list[Annotated[list[Identifier], Field(min_length=2, max_length=2)]] = []
+    #: Interface endpoints in the orchestration spoke (the S3 gateway endpoint is always added).
+    interface_endpoints: list[Annotated[str, _rule(r"[a-z0-9.-]+", "must be an AWS service suffix, e.g. logs")]] = list(
+        MWAA_INTERFACE_ENDPOINTS
+    )
+    flow_log_retention_days: Literal[365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 365
 
     @model_validator(mode="after")
     def _required_spokes(self) -> AwsNetwork:
         missing = {"orchestration", "data"} - set(self.spokes)
         if missing:
             raise ValueError(f"spokes must include {sorted(missing)} (MWAA runs in orchestration, the lake in data)")
+        unknown = sorted({s for pair in self.spoke_routes for s in pair} - set(self.spokes))
+        if unknown:
+            raise ValueError(f"spoke_routes name spokes that do not exist: {unknown}")
+        if len(set(self.availability_zones)) != len(self.availability_zones):
+            raise ValueError("availability_zones must be distinct")
         return self
 
 
@@ -133,6 +156,14 @@ class AwsConfig(Strict):
     network: AwsNetwork
     #: Base URL of a local AWS stand-in (moto). Unset means real AWS.
     endpoint: Url | None = None
+    #: Guard stateful resources (lake buckets, keys, catalog) with Terraform's prevent_destroy.
+    protect_stateful: bool = False
+    #: The AWS Budgets budget built from the top-level ``budget`` section.
+    budget: Feature = Feature()
+    #: Every bucket's policy denies requests not made over TLS.
+    tls_only_buckets: Feature = Feature()
+    #: Every bucket sends its object events to EventBridge.
+    bucket_events: Feature = Feature()
 
 
 class NodePool(Strict):
@@ -277,6 +308,9 @@ class Orchestration(Strict):
     webserver_access: Literal["PRIVATE_ONLY", "PUBLIC_ONLY"] = "PRIVATE_ONLY"
     #: Path under airflow/ of an MWAA startup script, if any.
     startup_script: str | None = None
+    schedulers: Annotated[int, Field(ge=2, le=5)] = 2
+    #: Level for all five MWAA log types (each is always enabled).
+    log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"
 
     @model_validator(mode="after")
     def _workers_ordered(self) -> Orchestration:

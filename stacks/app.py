@@ -10,6 +10,7 @@ from cdktf import App
 
 from environments.schema import Environment
 from stacks.aws import AwsNetworkStack, AwsPlatformStack
+from stacks.aws_orchestration import AwsOrchestrationStack
 from stacks.azure import AzureNetworkStack, AzurePlatformStack
 from stacks.gcp import GcpNetworkStack, GcpPlatformStack
 from stacks.vault import VaultStack
@@ -18,7 +19,8 @@ from stacks.vault import VaultStack
 def compose(app: App, env: Environment) -> None:
     """All stacks of one environment. A cloud an environment turns off gets no stacks."""
     aws_network = AwsNetworkStack(app, env)
-    aws_platform = AwsPlatformStack(app, env, aws_network)
+    aws_platform = AwsPlatformStack(app, env)
+    AwsOrchestrationStack(app, env, aws_network, aws_platform)
     gcp_platform = azure_platform = None
     if env.gcp.terraform.enabled:
         gcp_platform = GcpPlatformStack(app, env, GcpNetworkStack(app, env))

@@ -1,4 +1,9 @@
-"""AWS stacks: <env>-aws-network and <env>-aws-platform."""
+"""AWS stacks: <env>-aws-network and <env>-aws-platform (MWAA is in stacks/aws_orchestration.py).
+
+Each stack exposes what other stacks need as plain attributes (ARNs, names,
+subnet ids); cdktf turns a cross-stack use into an output plus a remote-state
+read, so nothing is re-derived from names.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +11,176 @@ from constructs import Construct
 
 from environments import naming
 from environments.schema import Environment
+from modules.aws.alerts_topic import AlertsTopic, AlertsTopicProps
+from modules.aws.budget import Budget, BudgetProps
+from modules.aws.data_domain import DataDomain, DataDomainProps
+from modules.aws.glue_security_configuration import GlueSecurityConfiguration, GlueSecurityConfigurationProps
 from modules.aws.kms_key import KmsKey, KmsKeyProps
+from modules.aws.mwaa_execution_role import MwaaExecutionRole, MwaaExecutionRoleProps
+from modules.aws.secure_bucket import SecureBucket, SecureBucketProps, Tiering
+from modules.aws.transit_gateway import TransitGateway, TransitGatewayProps
 from modules.aws.vpc import Vpc, VpcProps
+from modules.aws.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 from stacks import providers
 from stacks.base import PlatformStack
 
 
+def _name(env: Environment, *parts: str) -> str:
+    return naming.aws_resource(env.prefix, env.name, *parts)
+
+
 class AwsNetworkStack(PlatformStack):
+    """Hub VPC (egress) and spoke VPCs, joined by a Transit Gateway when the environment has one."""
+
     def __init__(self, scope: Construct, env: Environment):
         super().__init__(scope, env, "aws-network")
         providers.aws(self)
-        self.hub = Vpc(self, "hub", VpcProps(name=f"{naming.base(env.prefix, env.name)}-hub", cidr=env.aws.network.hub_cidr))
+        aws, net = env.aws, env.aws.network
+        # Flow logs get their own key: the network stack comes first and must not depend on the lake.
+        self.logs_key = KmsKey(
+            self, "flow-logs-key",
+            KmsKeyProps(
+                alias=_name(env, "network-logs"), description=f"{env.name} VPC flow logs",
+                account_id=aws.account_id, region=aws.region, allow_cloudwatch_logs=True,
+                prevent_destroy=aws.protect_stateful,
+            ),
+        )
+        azs = tuple(f"{aws.region}{letter}" for letter in net.availability_zones)
+
+        def vpc(id_: str, name: str, cidr: str, public_egress: bool) -> Vpc:
+            return Vpc(
+                self, id_,
+                VpcProps(
+                    name=_name(env, name), cidr=cidr, availability_zones=azs, account_id=aws.account_id,
+                    region=aws.region, flow_log_key_arn=self.logs_key.arn,
+                    flow_log_retention_days=net.flow_log_retention_days, public_egress=public_egress,
+                ),
+            )
+
+        self.hub = vpc("hub", "hub", net.hub_cidr, True)
+        self.spokes = {name: vpc(f"spoke-{name}", name, cidr, False) for name, cidr in net.spokes.items()}
+        orchestration = self.spokes["orchestration"]
+        self.endpoints = VpcEndpoints(
+            self, "orchestration-endpoints",
+            VpcEndpointsProps(
+                name=_name(env, "orchestration"), region=aws.region, vpc_id=orchestration.vpc_id,
+                vpc_cidr=orchestration.cidr, subnet_ids=tuple(orchestration.private_subnet_ids),
+                route_table_ids=tuple(orchestration.route_table_ids),
+                interface_services=tuple(net.interface_endpoints),
+            ),
+        )
+        self.transit_gateway = None
+        if net.transit_gateway.enabled:
+            self.transit_gateway = TransitGateway(
+                self, "transit-gateway",
+                TransitGatewayProps(
+                    name=_name(env, "tgw"), hub=self.hub, spokes=self.spokes,
+                    spoke_routes=tuple((a, b) for a, b in net.spoke_routes),
+                ),
+            )
+        #: MWAA's two private subnets, in different AZs.
+        self.mwaa_vpc_id = orchestration.vpc_id
+        self.mwaa_subnet_ids = tuple(orchestration.private_subnet_ids[:2])
 
 
 class AwsPlatformStack(PlatformStack):
-    def __init__(self, scope: Construct, env: Environment, network: AwsNetworkStack):
+    """The data lake (key, zone buckets per domain, access logs), Glue per domain, alerts, the budget,
+    and MWAA's durable parts: its DAG bucket and execution role.
+
+    The role lives here, next to everything it is derived from, so the Vault stack
+    (which trusts that role) depends on this stack only, and the frequently
+    changing orchestration stack (DAG bundle, MWAA) depends on this one, never the
+    other way round.
+    """
+
+    def __init__(self, scope: Construct, env: Environment):
         super().__init__(scope, env, "aws-platform")
         providers.aws(self)
+        aws, protect = env.aws, env.aws.protect_stateful
+        tls_only, events = aws.tls_only_buckets.enabled, aws.bucket_events.enabled
+        # One customer-managed key for the environment's lake; CloudWatch Logs may use it
+        # for the Glue crawler logs and MWAA's logs.
         self.key = KmsKey(
             self, "lake-key",
-            KmsKeyProps(alias=f"{naming.base(env.prefix, env.name)}-lake", description=f"{env.name} data lake key"),
+            KmsKeyProps(
+                alias=_name(env, "lake"), description=f"{env.name} data lake key",
+                account_id=aws.account_id, region=aws.region, allow_cloudwatch_logs=True, prevent_destroy=protect,
+            ),
         )
+        t = env.storage.tiering
+        tiering = Tiering(
+            warm_after_days=t.warm_after_days, archive_after_days=t.archive_after_days,
+            noncurrent_expire_days=t.noncurrent_expire_days,
+            abort_incomplete_multipart_days=t.abort_incomplete_multipart_days,
+        )
+        self.access_logs = SecureBucket(
+            self, "access-logs",
+            SecureBucketProps(
+                name=naming.s3_platform_bucket(env.prefix, env.name, "access-logs"), tiering=tiering,
+                account_id=aws.account_id, kms_key_arn=None, access_log_bucket=None, prevent_destroy=protect,
+                tls_only=tls_only, events=events,
+            ),
+        )
+        glue_security = GlueSecurityConfiguration(
+            self, "glue-security", GlueSecurityConfigurationProps(name=_name(env, "glue"), kms_key_arn=self.key.arn)
+        )
+        self.domains = {
+            d.name: DataDomain(
+                self, f"domain-{d.name}",
+                DataDomainProps(
+                    name=d.name, owner=d.owner, classification=d.classification,
+                    account_id=aws.account_id, region=aws.region,
+                    buckets={zone: naming.s3_bucket(env.prefix, env.name, d.name, zone) for zone in naming.ZONES},
+                    tiering=tiering, kms_key_arn=self.key.arn, access_log_bucket=self.access_logs,
+                    glue_database=naming.glue_database(env.prefix, env.name, d.name),
+                    crawler=naming.glue_crawler(env.prefix, env.name, d.name),
+                    crawler_role=_name(env, d.name, "crawler"),
+                    crawler_schedule=d.crawler_schedule, security_configuration=glue_security.name,
+                    prevent_destroy=protect, tls_only=tls_only, events=events,
+                ),
+            )
+            for d in env.domains
+        }
+        self.alerts = AlertsTopic(self, "alerts", AlertsTopicProps(name=_name(env, "alerts"), kms_key_arn=self.key.arn))
+        if aws.budget.enabled:
+            Budget(
+                self, "budget",
+                BudgetProps(
+                    name=_name(env, "monthly"), account_id=aws.account_id, monthly_usd=env.budget.monthly_usd,
+                    emails=tuple(env.budget.alert_emails),
+                ),
+            )
+        # The DAG bucket holds the bundle and nothing else; the orchestration stack fills it.
+        self.dag_bucket = SecureBucket(
+            self, "dag-bucket",
+            SecureBucketProps(
+                name=naming.s3_platform_bucket(env.prefix, env.name, "dags"), tiering=tiering,
+                account_id=aws.account_id, kms_key_arn=self.key.arn, access_log_bucket=self.access_logs,
+                tls_only=tls_only, events=events,
+            ),
+        )
+        self.mwaa_environment_name = naming.mwaa_environment(env.prefix, env.name)
+        self.mwaa_role = MwaaExecutionRole(
+            self, "mwaa-execution-role",
+            MwaaExecutionRoleProps(
+                name=_name(env, "mwaa-execution"), environment_name=self.mwaa_environment_name,
+                account_id=aws.account_id, region=aws.region, dag_bucket_arn=self.dag_bucket.arn,
+                kms_key_arn=self.key.arn,
+                data_bucket_arns=tuple(b.arn for d in self.domains.values() for b in d.buckets.values()),
+                crawler_arns=tuple(d.catalog.crawler_arn for d in self.domains.values()),
+            ),
+        )
+
+        # Plain attributes for other stacks: the orchestration stack, and the Vault stack's
+        # AWS auth role (trusts the MWAA role) and secrets-engine roles (scoped per domain).
+        self.lake_key_arn = self.key.arn
+        self.access_log_bucket = self.access_logs.id
+        self.dag_bucket_name = self.dag_bucket.id
+        self.dag_bucket_arn = self.dag_bucket.arn
+        self.mwaa_execution_role_arn = self.mwaa_role.arn
+        #: domain -> zone -> bucket ARN
+        self.domain_bucket_arns = {name: domain.bucket_arns for name, domain in self.domains.items()}
+        #: domain -> crawler ARN / name
+        self.crawler_arns = {name: domain.catalog.crawler_arn for name, domain in self.domains.items()}
+        self.crawler_names = {name: domain.catalog.crawler_name for name, domain in self.domains.items()}
+        self.alerts_topic_arn = self.alerts.arn

@@ -32,7 +32,9 @@ def aws(stack: PlatformStack):
         endpoints=[{service: endpoint for service in _LOCAL_AWS_SERVICES}],
         s3_use_path_style=True,
         skip_credentials_validation=True,
-        skip_requesting_account_id=True,
+        # The stand-in answers sts:GetCallerIdentity; without the account id the provider builds
+        # ARNs like arn:aws:glue:<region>::crawler/x, and tags/policies never converge on re-plan.
+        skip_requesting_account_id=False,
         skip_metadata_api_check="true",
     )
 

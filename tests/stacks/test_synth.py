@@ -9,7 +9,7 @@ from modules.tagging import TAG_ATTRIBUTE_BY_TYPE
 from tests.conftest import REPO, synth_into
 
 ENVIRONMENTS = {env.name: env for env in load_environments()}
-COMPONENTS = ["aws-network", "aws-platform", "gcp-network", "gcp-platform", "azure-network", "azure-platform", "vault"]
+COMPONENTS = ["aws-network", "aws-platform", "aws-orchestration", "gcp-network", "gcp-platform", "azure-network", "azure-platform", "vault"]
 
 
 def expected_stacks(env) -> set[str]:

@@ -1,0 +1,130 @@
+"""The Airflow code MWAA runs, as S3 objects in the DAG bucket.
+
+- Every file under ``dags_dir`` becomes one object ``<dags_prefix>/<relative path>``
+  whose ``source_hash`` is the file's SHA-256, computed at synth. Editing one
+  file changes exactly one object; nothing else in the plan moves.
+- ``requirements.txt`` goes to the bucket root. Its ``--constraint`` line points at
+  the DAG folder, so the constraints file ships as ``<dags_prefix>/constraints.txt``.
+  The requirements object's hash covers both files: a new lock uploads a new
+  requirements *version*, and MWAA, which is pinned to object versions, reinstalls.
+- ``plugins.zip`` is built from ``plugins_dir`` (if it has files) with fixed
+  timestamps, so the same sources always give the same bytes.
+- An optional startup script is uploaded the same way, also pinned by version.
+
+Files reach Terraform as cdktf assets (copied into the stack's folder at synth),
+so the synthesized stack is self-contained and relocatable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdktf import AssetType, TerraformAsset
+from cdktf_cdktf_provider_aws.s3_object import S3Object
+from constructs import Construct
+
+_SKIPPED_DIRS = {"__pycache__"}
+_SKIPPED_SUFFIXES = {".pyc", ".pyo"}
+#: Any fixed date: zip entries carry timestamps, which would otherwise change every build.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class DagBundleProps:
+    bucket: str
+    kms_key_arn: str
+    dags_dir: Path
+    dags_prefix: str = "dags"
+    requirements: Path | None = None
+    #: The file requirements.txt's ``--constraint`` line names, shipped in the DAG folder.
+    constraints: Path | None = None
+    plugins_dir: Path | None = None
+    startup_script: Path | None = None
+
+
+@dataclass(frozen=True)
+class BundledObject:
+    """An uploaded object's key and its version (a Terraform reference) for MWAA."""
+
+    key: str
+    version: str
+
+
+def bundle_files(directory: Path) -> list[Path]:
+    """The files that ship from ``directory``: everything but bytecode caches, in a stable order."""
+    if not directory.is_dir():
+        return []
+    return sorted(
+        p for p in directory.rglob("*")
+        if p.is_file()
+        and not _SKIPPED_DIRS.intersection(p.relative_to(directory).parts)
+        and p.suffix not in _SKIPPED_SUFFIXES
+    )
+
+
+def sha256(*files: Path) -> str:
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def deterministic_zip(directory: Path, target: Path) -> Path:
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for file in bundle_files(directory):
+            info = zipfile.ZipInfo(file.relative_to(directory).as_posix(), date_time=_ZIP_EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, file.read_bytes())
+    return target
+
+
+def _construct_id(key: str) -> str:
+    # Construct ids cannot hold "/"; the key stays readable in the logical id.
+    return "object-" + key.replace("/", "__")
+
+
+class DagBundle(Construct):
+    def __init__(self, scope: Construct, id_: str, props: DagBundleProps):
+        super().__init__(scope, id_)
+        self._props = props
+        #: key -> S3Object, one per uploaded file.
+        self.objects: dict[str, S3Object] = {}
+        for file in bundle_files(props.dags_dir):
+            self._upload(f"{props.dags_prefix}/{file.relative_to(props.dags_dir).as_posix()}", file, sha256(file))
+
+        self.requirements: BundledObject | None = None
+        if props.requirements is not None and props.requirements.is_file():
+            hashed = [props.requirements]
+            if props.constraints is not None and props.constraints.is_file():
+                self._upload(f"{props.dags_prefix}/constraints.txt", props.constraints, sha256(props.constraints))
+                hashed.append(props.constraints)
+            self.requirements = self._versioned("requirements.txt", props.requirements, sha256(*hashed))
+
+        self.plugins: BundledObject | None = None
+        if props.plugins_dir is not None and bundle_files(props.plugins_dir):
+            archive = deterministic_zip(props.plugins_dir, Path(tempfile.mkdtemp(prefix="plugins-")) / "plugins.zip")
+            self.plugins = self._versioned("plugins.zip", archive, sha256(archive))
+
+        self.startup_script: BundledObject | None = None
+        if props.startup_script is not None:
+            if not props.startup_script.is_file():
+                raise FileNotFoundError(f"MWAA startup script {props.startup_script} does not exist")
+            self.startup_script = self._versioned("startup.sh", props.startup_script, sha256(props.startup_script))
+
+    def _upload(self, key: str, file: Path, digest: str) -> S3Object:
+        asset = TerraformAsset(self, f"asset-{_construct_id(key)}", path=str(file.resolve()), type=AssetType.FILE)
+        obj = S3Object(
+            self, _construct_id(key),
+            bucket=self._props.bucket, key=key, source=asset.path, source_hash=digest,
+            server_side_encryption="aws:kms", kms_key_id=self._props.kms_key_arn,
+        )
+        self.objects[key] = obj
+        return obj
+
+    def _versioned(self, key: str, file: Path, digest: str) -> BundledObject:
+        return BundledObject(key=key, version=self._upload(key, file, digest).version_id)
