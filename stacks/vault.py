@@ -10,6 +10,7 @@ also uses to point MWAA's VaultBackend at them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cdktf import Fn, TerraformVariable
 from constructs import Construct
@@ -33,6 +34,11 @@ from modules.vault.policy import PathRule, Policy, PolicyProps
 from stacks import providers
 from stacks.base import PlatformStack
 
+if TYPE_CHECKING:  # annotations only: the cloud stacks are built by stacks/app.py, never here
+    from stacks.aws import AwsPlatformStack
+    from stacks.azure import AzurePlatformStack
+    from stacks.gcp import GcpPlatformStack
+
 
 @dataclass(frozen=True)
 class DomainTargets:
@@ -51,19 +57,9 @@ class GkeEndpoint:
 
 @dataclass(frozen=True)
 class VaultInputs:
-    #: None when the environment runs no MWAA role (then no AWS IAM auth role is made).
-    mwaa_role_arn: str | None
+    mwaa_role_arn: str
     gke: GkeEndpoint | None
     domains: dict[str, DomainTargets] = field(default_factory=dict)
-
-
-def _as_tuple(value) -> tuple[str, ...]:
-    """One value, a list, or a ``{zone: value}`` map, as a tuple of values."""
-    if isinstance(value, dict):
-        return tuple(value.values())
-    if isinstance(value, (list, tuple)):
-        return tuple(value)
-    return (value,)
 
 
 def domain_rules(kv: KvMount, domain: str, credential_paths: list[str]) -> tuple[PathRule, ...]:
@@ -87,7 +83,15 @@ def orchestration_rules(kv: KvMount) -> tuple[PathRule, ...]:
 class VaultStack(PlatformStack):
     """``aws``/``gcp``/``azure`` are the stacks whose attributes the Vault stack references (None: cloud left out)."""
 
-    def __init__(self, scope: Construct, env: Environment, *, aws, gcp=None, azure=None):
+    def __init__(
+        self,
+        scope: Construct,
+        env: Environment,
+        *,
+        aws: AwsPlatformStack,
+        gcp: GcpPlatformStack | None = None,
+        azure: AzurePlatformStack | None = None,
+    ):
         super().__init__(scope, env, "vault")
         providers.vault(self)
         inputs = self._inputs_from(env, aws, gcp, azure)
@@ -136,15 +140,12 @@ class VaultStack(PlatformStack):
         self.aws_auth = AwsIamAuth(self, "aws-auth", AwsIamAuthProps(path=naming.VAULT_AWS_AUTH_MOUNT, lease=lease))
         #: The role MWAA's VaultBackend logs in with (its role_id); the AWS stack uses the same naming function.
         self.airflow_role = naming.vault_airflow_role(env.name)
-        if inputs.mwaa_role_arn is not None:
-            self.aws_auth.add_role(
-                "airflow",
-                AwsIamAuthRoleProps(
-                    name=self.airflow_role,
-                    principal_arns=(inputs.mwaa_role_arn,),
-                    policies=(self.orchestration_policy.name,),
-                ),
-            )
+        self.aws_auth.add_role(
+            "airflow",
+            AwsIamAuthRoleProps(
+                name=self.airflow_role, principal_arns=(inputs.mwaa_role_arn,), policies=(self.orchestration_policy.name,)
+            ),
+        )
 
         self.kubernetes_auth = None
         if inputs.gke is not None:
@@ -188,46 +189,28 @@ class VaultStack(PlatformStack):
             PolicyProps(name=naming.vault_domain_policy(env.name, domain), rules=domain_rules(self.kv, domain, paths)),
         )
 
-    def _inputs_from(self, env: Environment, aws, gcp, azure) -> VaultInputs:
+    def _inputs_from(
+        self, env: Environment, aws: AwsPlatformStack, gcp: GcpPlatformStack | None, azure: AzurePlatformStack | None
+    ) -> VaultInputs:
         """Read the other stacks' attributes; using one here makes it a cross-stack reference."""
-        # Attributes the cloud stacks did not expose yet come from clearly named placeholder variables.
-        get = self._attribute
-        domains = {}
-        for domain in env.domains:
-            name = domain.name
-            domains[name] = DomainTargets(
+        domains = {
+            d.name: DomainTargets(
                 aws=AwsDomainResources(
-                    bucket_arns=_as_tuple(get(aws, "domain_bucket_arns", name)),
-                    kms_key_arn=get(aws, "lake_key_arn"),
-                    crawler_arns=_as_tuple(get(aws, "crawler_arns", name)),
+                    bucket_arns=tuple(aws.domain_bucket_arns[d.name].values()),
+                    kms_key_arn=aws.lake_key_arn,
+                    crawler_arns=(aws.crawler_arns[d.name],),
                     region=env.aws.region,
                 ),
-                gcs_bucket_names=_as_tuple(get(gcp, "bucket_ids", name)) if gcp is not None else (),
-                azure_container_ids=_as_tuple(get(azure, "domain_container_ids", name)) if azure is not None else (),
+                gcs_bucket_names=tuple(gcp.bucket_ids[d.name].values()) if gcp is not None else (),
+                azure_container_ids=(azure.domain_container_ids[d.name],) if azure is not None else (),
             )
+            for d in env.domains
+        }
         gke = None
         if gcp is not None:
-            gke = GkeEndpoint(
-                host=f"https://{get(gcp, 'gke_endpoint')}",
-                ca_cert_pem=Fn.base64decode(get(gcp, "gke_ca_certificate")),
-            )
-        mwaa_role = get(aws, "mwaa_execution_role_arn")
-        return VaultInputs(mwaa_role_arn=mwaa_role, gke=gke, domains=domains)
-
-    def _attribute(self, stack, attribute: str, key: str | None = None):
-        value = getattr(stack, attribute, None)
-        if value is not None and key is not None:
-            value = value.get(key) if isinstance(value, dict) else None
-        if value is not None:
-            return value
-        name = f"placeholder_{stack.node.id.replace('-', '_')}_{attribute}" + (f"_{key}" if key else "")
-        existing = self.node.try_find_child(name)
-        if existing is not None:
-            return existing.string_value
-        return TerraformVariable(
-            self, name, type="string", nullable=False,
-            description=f"PLACEHOLDER until {stack.node.id} exposes {attribute}" + (f"[{key}]" if key else ""),
-        ).string_value
+            # GKE publishes its CA base64-encoded; Vault wants the PEM.
+            gke = GkeEndpoint(host=f"https://{gcp.gke_endpoint}", ca_cert_pem=Fn.base64decode(gcp.gke_ca_certificate))
+        return VaultInputs(mwaa_role_arn=aws.mwaa_execution_role_arn, gke=gke, domains=domains)
 
     def _secret_input(self, name: str, description: str) -> str:
         """An engine credential: a sensitive variable with no default (TF_VAR_<name>), never a literal."""

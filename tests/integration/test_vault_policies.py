@@ -12,11 +12,16 @@ from the policy text under test.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+
 import hvac
 import pytest
 
 from environments import naming
 from environments.schema import load_environments
+from tests.conftest import REPO, require
 from tests.integration.openbao_server import openbao_dev_server
 
 ENVIRONMENTS = {env.name: env for env in load_environments()}
@@ -39,6 +44,11 @@ def loaded_policies(bao, stacks) -> dict[str, str]:
             policies[body["name"]] = body["policy"]
             bao.sys.create_or_update_acl_policy(name=body["name"], policy=body["policy"])
     return policies
+
+
+def ensure_kv_v2(bao: hvac.Client, mount: str) -> None:
+    if f"{mount}/" not in bao.sys.list_mounted_secrets_engines()["data"]:
+        bao.sys.enable_secrets_engine("kv", path=mount, options={"version": "2"})
 
 
 def token_for(bao: hvac.Client, policy: str) -> hvac.Client:
@@ -119,7 +129,7 @@ def test_real_reads_follow_the_policies(bao, loaded_policies):
     """Beyond capabilities: a kv-v2 read succeeds on the domain's own secret and is refused on another's."""
     env = ENVIRONMENTS["dev"]
     mount = env.vault.kv_mount
-    bao.sys.enable_secrets_engine("kv", path=mount, options={"version": "2"})
+    ensure_kv_v2(bao, mount)
     owner, other = env.domains[0].name, env.domains[1].name
     for domain in (owner, other):
         bao.secrets.kv.v2.create_or_update_secret(
@@ -143,3 +153,39 @@ def test_real_reads_follow_the_policies(bao, loaded_policies):
     assert read(airflow_client, f"{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/probe")["data"]["data"] == {"conn_uri": "aws://"}
     with pytest.raises(hvac.exceptions.Forbidden):
         read(airflow_client, f"{naming.vault_domain_kv_path(owner)}/probe")
+
+
+AIRFLOW_PYTHON = REPO / ".venv-airflow" / "bin" / "python"
+_BACKEND_PROBE = """
+import json, sys
+from airflow.providers.hashicorp.secrets.vault import VaultBackend
+backend = VaultBackend(**json.loads(sys.argv[1]))
+print(json.dumps({"conn": backend.get_connection("probe").get_uri(), "var": backend.get_variable("lake_bucket")}))
+"""
+
+
+def test_airflow_vault_backend_reads_through_the_orchestration_policy(bao, loaded_policies, stacks, tmp_path):
+    """MWAA's own backend_kwargs, with a token login instead of AWS IAM, against the loaded policy: the real provider."""
+    require(AIRFLOW_PYTHON.exists(), "the Airflow environment (.venv-airflow, `make setup`) is not installed")
+    env = ENVIRONMENTS["dev"]
+    options = stacks["dev-aws-orchestration"].only("aws_mwaa_environment")["airflow_configuration_options"]
+    kwargs = json.loads(options["secrets.backend_kwargs"])
+    mount = kwargs["mount_point"]
+    ensure_kv_v2(bao, mount)
+    bao.secrets.kv.v2.create_or_update_secret(
+        mount_point=mount, path=f"{kwargs['connections_path']}/probe", secret={"conn_uri": "postgresql://db.internal:5432/lake"}
+    )
+    bao.secrets.kv.v2.create_or_update_secret(
+        mount_point=mount, path=f"{kwargs['variables_path']}/lake_bucket", secret={"value": "s3://lake"}
+    )
+    token = bao.auth.token.create(policies=[naming.vault_orchestration_policy(env.name), "default"], ttl="10m")
+    for aws_only in ("auth_mount_point", "role_id", "region"):
+        kwargs.pop(aws_only, None)
+    kwargs.update(url=bao.url, auth_type="token", token=token["auth"]["client_token"])
+    result = subprocess.run(
+        [str(AIRFLOW_PYTHON), "-c", _BACKEND_PROBE, json.dumps(kwargs)],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "AIRFLOW_HOME": str(tmp_path), "VAULT_TOKEN": ""},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"conn": "postgres://db.internal:5432/lake", "var": "s3://lake"}
