@@ -82,6 +82,11 @@ bench: setup
 	$(PY) bench/synth_bench.py
 	$(AIRFLOW_PY) bench/pipeline_bench.py
 
+# The whole flow on local stand-ins (scripts/demo.py). CALLS=file.jsonl uses your
+# export instead of a generated day; RECORDS=n sizes the generated day.
+demo: setup
+	$(AIRFLOW_PY) scripts/demo.py $(if $(CALLS),--calls '$(CALLS)') $(if $(RECORDS),--records '$(RECORDS)')
+
 # ---- plan and deploy one environment -----------------------------------------
 check-env:
 	@if [ -z "$(ENV)" ]; then echo "ENV is required, e.g. make plan ENV=dev (one of: $(ENVIRONMENTS))" >&2; exit 2; fi

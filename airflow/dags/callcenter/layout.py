@@ -1,0 +1,95 @@
+"""Where the call-center pipelines read and write: connection ids, the Vault-held
+variables, and the folder layout inside each store.
+
+Bucket and container names are not hard-coded: they come from environments/naming.py
+at deploy time and reach the DAGs as one JSON Airflow Variable (held in Vault like
+every other secret-backend value), because the DAG bundle does not ship the IaC
+code. Light on purpose (stdlib only): DAG files import it at parse time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+DOMAIN = "call_analytics"
+
+# Connections, resolved by Airflow's secrets backend (VaultBackend) at
+# <kv mount>/airflow/connections/<conn_id>.
+AWS_CONN_ID = f"{DOMAIN}_aws"
+GCP_CONN_ID = f"{DOMAIN}_gcp"
+AZURE_CONN_ID = f"{DOMAIN}_azure"
+
+# Variables, resolved at <kv mount>/airflow/variables/<key>. The key's name holds
+# "secret" so Airflow's log masker also redacts its value should it ever be printed.
+MASKING_KEY_VARIABLE = f"{DOMAIN}_masking_secret"  # hex, 16-64 bytes
+LAYOUT_VARIABLE = f"{DOMAIN}_layout"  # JSON of Layout
+
+DATASET = "call_records"
+RAW_INCOMING = f"{DATASET}/incoming"  # producers drop JSON-lines exports here
+RAW_PROCESSED = f"{DATASET}/_processed"  # one marker per ingested export
+EXPORT_SUFFIXES = (".jsonl", ".json", ".ndjson")
+CALL_QUALITY = "sources/call_quality"  # Azure: one Parquet table per call_date
+CUSTOMER_360 = "customer_360"  # GCS exports: one Parquet table per call_date
+AZURE_CURATED = f"curated/{DATASET}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The stores of one environment's call_analytics domain (names from naming.py)."""
+
+    raw_bucket: str
+    curated_bucket: str
+    quarantine_bucket: str
+    gcs_curated_bucket: str
+    gcs_exports_bucket: str
+    azure_container: str
+    glue_crawler: str
+
+    @classmethod
+    def from_json(cls, text: str) -> Layout:
+        data = json.loads(text)
+        missing = sorted(set(cls.__dataclass_fields__) - set(data))
+        if missing:
+            raise ValueError(f"{LAYOUT_VARIABLE} lacks {', '.join(missing)}")
+        return cls(**{k: str(data[k]) for k in cls.__dataclass_fields__})
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    # Paths are "<bucket>/<key>", the form pyarrow filesystems take.
+    @property
+    def incoming(self) -> str:
+        return f"{self.raw_bucket}/{RAW_INCOMING}"
+
+    @property
+    def processed(self) -> str:
+        return f"{self.raw_bucket}/{RAW_PROCESSED}"
+
+    @property
+    def curated(self) -> str:
+        return f"{self.curated_bucket}/{DATASET}"
+
+    @property
+    def quarantine(self) -> str:
+        return f"{self.quarantine_bucket}/{DATASET}"
+
+    @property
+    def gcs_curated(self) -> str:
+        return f"{self.gcs_curated_bucket}/{DATASET}"
+
+    @property
+    def azure_curated(self) -> str:
+        return f"{self.azure_container}/{AZURE_CURATED}"
+
+    @property
+    def call_quality(self) -> str:
+        return f"{self.azure_container}/{CALL_QUALITY}"
+
+    @property
+    def customer_360(self) -> str:
+        return f"{self.gcs_exports_bucket}/{CUSTOMER_360}"
+
+#: The Airflow asset call_records_ingest updates and distribute_curated is scheduled on;
+#: its events carry the partitions an ingest run touched (extra["partitions"]).
+CURATED_ASSET = f"{DOMAIN}.curated_{DATASET}"

@@ -1,0 +1,61 @@
+"""What the DAGs share: default task arguments, and what tasks read from Airflow
+at run time (connections and variables, both served by the Vault secrets backend).
+
+Only `datetime`/`os` at import time; everything else is imported inside the
+functions, which run in tasks, so parsing a DAG file stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from callcenter.layout import LAYOUT_VARIABLE, MASKING_KEY_VARIABLE, Layout
+
+if TYPE_CHECKING:
+    import pyarrow.fs as pafs
+
+OWNER = "call-analytics-team"  # = the domain's owner in environments/*.yaml
+TAGS = ["call_analytics", "pii-masked", "callcenter"]
+
+# First retry after RETRY_DELAY, then doubling, capped at MAX_RETRY_DELAY: rides
+# out a store's brief outage or throttling without hammering it. The base delay
+# can be shortened for local runs (the e2e outage test); production keeps 1 min.
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("CALLCENTER_RETRY_DELAY_SECONDS", "60")))
+MAX_RETRY_DELAY = timedelta(minutes=15)
+
+DEFAULT_ARGS = {
+    "owner": OWNER,
+    "retries": 3,
+    "retry_delay": RETRY_DELAY,
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": MAX_RETRY_DELAY,
+    "execution_timeout": timedelta(hours=1),
+}
+
+
+def filesystem(conn_id: str) -> pafs.FileSystem:
+    from airflow.sdk import Connection
+
+    from callcenter import stores
+
+    return stores.filesystem(Connection.get(conn_id))
+
+
+def layout() -> Layout:
+    from airflow.sdk import Variable
+
+    return Layout.from_json(Variable.get(LAYOUT_VARIABLE))
+
+
+def masking_key() -> bytes:
+    """The keyed-hash key, straight from Vault into memory: never returned from a
+    task (XCom), never logged."""
+    from airflow.sdk import Variable
+
+    from callcenter.masking import check_key
+
+    key = bytes.fromhex(Variable.get(MASKING_KEY_VARIABLE).strip())
+    check_key(key)
+    return key

@@ -1,0 +1,188 @@
+"""The three pipelines' steps as plain functions over pyarrow filesystems.
+
+The DAG files only resolve connections/variables and call these; tests and the
+demo can call them too. Every function returns counts and paths only (what goes
+into XCom), never rows, and nothing here logs record content.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from callcenter.contract import CURATED_SCHEMA, PARTITION_COLUMN
+from callcenter.customer_360 import customer_360
+from callcenter.distribute import distribute_partition
+from callcenter.ingest import ReconciliationError, ingest, reconcile, source_key
+from callcenter.layout import EXPORT_SUFFIXES, Layout
+
+PARTITION_PREFIX = f"{PARTITION_COLUMN}="
+CALL_COLUMNS = ["customer_id", "duration", "sentiment", "call_start_time"]
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+def _read_json(fs: pafs.FileSystem, path: str) -> dict | None:
+    try:
+        with fs.open_input_stream(path) as stream:
+            return json.loads(stream.read())
+    except (FileNotFoundError, OSError, ValueError):
+        return None
+
+
+def _write_json(fs: pafs.FileSystem, path: str, data: dict) -> None:
+    with fs.open_output_stream(path) as out:
+        out.write(json.dumps(data, sort_keys=True).encode("utf-8"))
+
+
+def _identity(info: pafs.FileInfo) -> dict[str, object]:
+    """What makes an export "the same file": a producer re-uploading under the same
+    name with new content changes size or mtime, and is ingested again."""
+    mtime = info.mtime.isoformat() if info.mtime is not None else None
+    return {"size": info.size, "mtime": mtime}
+
+
+def marker_path(layout: Layout, export_path: str) -> str:
+    return f"{layout.processed}/{source_key(export_path)}.json"
+
+
+def pending_exports(fs: pafs.FileSystem, layout: Layout, *, reprocess: bool = False) -> list[str]:
+    """Exports under the raw zone's incoming folder that have not been ingested
+    in their current version (all of them with `reprocess`)."""
+    infos = fs.get_file_info(pafs.FileSelector(layout.incoming, recursive=True, allow_not_found=True))
+    exports = sorted((i for i in infos if i.type == pafs.FileType.File and i.path.endswith(EXPORT_SUFFIXES)),
+                     key=lambda i: i.path)
+    if reprocess:
+        return [i.path for i in exports]
+    pending = []
+    for info in exports:
+        marker = _read_json(fs, marker_path(layout, info.path))
+        if marker is None or {k: marker.get(k) for k in ("size", "mtime")} != _identity(info):
+            pending.append(info.path)
+    return pending
+
+
+def ingest_export(fs: pafs.FileSystem, layout: Layout, export_path: str, key: bytes) -> dict:
+    """Validate, mask and publish one export; then record it as processed. The
+    marker is written last, so a failure before it means the export is retried."""
+    info = fs.get_file_info(export_path)
+    if info.type != pafs.FileType.File:
+        raise FileNotFoundError(f"export {export_path} is gone")
+    started = time.monotonic()
+    result = ingest(export_path, in_fs=fs, out_fs=fs, out_dir=layout.curated,
+                    quarantine_dir=layout.quarantine, key=key, source_id=export_path)
+    summary = {
+        "source": export_path,
+        "records_in": result.records_in,
+        "curated": result.curated,
+        "quarantined": result.quarantined,
+        "reasons": dict(sorted(result.reasons.items())),
+        "partitions": result.partitions,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    _write_json(fs, marker_path(layout, export_path), {**summary, **_identity(info)})
+    return summary
+
+
+def reconcile_totals(summaries: list[dict]) -> dict:
+    """The run-level reconciliation: every export's counts must add up, and so must
+    the totals; a mismatch fails the task (and so the run)."""
+    totals: dict = {"exports": 0, "records_in": 0, "curated": 0, "quarantined": 0, "reasons": {}, "partitions": []}
+    partitions: set[str] = set()
+    for s in summaries:
+        reconcile(s["records_in"], s["curated"], s["quarantined"], s["source"])
+        totals["exports"] += 1
+        for k in ("records_in", "curated", "quarantined"):
+            totals[k] += s[k]
+        for reason, n in s["reasons"].items():
+            totals["reasons"][reason] = totals["reasons"].get(reason, 0) + n
+        partitions.update(s["partitions"])
+    reconcile(totals["records_in"], totals["curated"], totals["quarantined"], "all exports")
+    if sum(totals["reasons"].values()) < totals["quarantined"]:
+        raise ReconciliationError("some quarantined records carry no reason")
+    totals["partitions"] = sorted(partitions)
+    return totals
+
+
+# --------------------------------------------------------------------------- distribute
+
+
+def curated_partitions(fs: pafs.FileSystem, layout: Layout) -> list[str]:
+    infos = fs.get_file_info(pafs.FileSelector(layout.curated, allow_not_found=True))
+    return sorted(i.base_name for i in infos
+                  if i.type == pafs.FileType.Directory and i.base_name.startswith(PARTITION_PREFIX))
+
+
+def _files(fs: pafs.FileSystem, root: str) -> dict[str, str]:
+    """relative path -> full path of the files under root (staging folders excluded)."""
+    infos = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
+    out = {}
+    for info in infos:
+        if info.type != pafs.FileType.File:
+            continue
+        rel = info.path[len(root) + 1:]
+        if not any(part.startswith("_") for part in rel.split("/")[:-1]):
+            out[rel] = info.path
+    return out
+
+
+def copy_partition(src_fs: pafs.FileSystem, src_root: str, partition: str,
+                   dst_fs: pafs.FileSystem, dst_root: str) -> dict:
+    """Copy one partition with SHA-256 verification, then delete destination files
+    the source no longer has: the destination partition ends up equal to the
+    source, so a re-run overwrites and never duplicates."""
+    if not partition.startswith(PARTITION_PREFIX) or "/" in partition:
+        raise ValueError(f"not a partition name: {partition!r}")
+    dst = f"{dst_root}/{partition}"
+    result = distribute_partition(src_fs, f"{src_root}/{partition}", dst_fs, dst)
+    stale = sorted(set(_files(dst_fs, dst)) - set(result.checksums))
+    for rel in stale:
+        dst_fs.delete_file(f"{dst}/{rel}")
+    return {"partition": partition, "files": result.files, "bytes": result.bytes,
+            "verified": len(result.checksums), "pruned": len(stale)}
+
+
+# --------------------------------------------------------------------------- customer 360
+
+
+def _read_partition(fs: pafs.FileSystem, path: str, columns: list[str] | None, empty: pa.Schema) -> pa.Table:
+    if fs.get_file_info(path).type != pafs.FileType.Directory:
+        return empty.empty_table()
+    files = list(_files(fs, path).values())
+    if not files:
+        return empty.empty_table()
+    return ds.dataset(files, filesystem=fs, format="parquet").to_table(columns=columns)
+
+
+def customer_360_day(calls_fs: pafs.FileSystem, quality_fs: pafs.FileSystem, out_fs: pafs.FileSystem,
+                     layout: Layout, day: date) -> dict:
+    """One unified, masked table for `day`: curated call metrics (S3) full-outer-
+    joined with that day's call-quality table (Azure), written to GCS. Rewrites
+    the day's file, so a re-run replaces it."""
+    partition = f"{PARTITION_PREFIX}{day.isoformat()}"
+    calls = _read_partition(calls_fs, f"{layout.curated}/{partition}", CALL_COLUMNS,
+                            pa.schema([CURATED_SCHEMA.field(c) for c in CALL_COLUMNS]))
+    quality = _read_partition(quality_fs, f"{layout.call_quality}/{partition}", None,
+                              pa.schema([("customer_id", pa.string())]))
+    table = customer_360(calls, quality)
+    out_dir = f"{layout.customer_360}/{partition}"
+    out_fs.create_dir(out_dir, recursive=True)
+    path = f"{out_dir}/customer_360.parquet"
+    pq.write_table(table, path, filesystem=out_fs, compression="zstd")
+    has_calls = table.column("has_calls").to_pylist()
+    has_quality = table.column("has_quality").to_pylist()
+    return {"day": day.isoformat(), "path": path, "rows": table.num_rows,
+            "calls_only": sum(1 for c, q in zip(has_calls, has_quality, strict=True) if c and not q),
+            "quality_only": sum(1 for c, q in zip(has_calls, has_quality, strict=True) if q and not c),
+            "both": sum(1 for c, q in zip(has_calls, has_quality, strict=True) if c and q)}
+
+
+__all__ = ["copy_partition", "curated_partitions", "customer_360_day", "ingest_export",
+           "marker_path", "pending_exports", "reconcile_totals"]

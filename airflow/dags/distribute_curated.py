@@ -1,0 +1,86 @@
+"""distribute_curated (on each curated update): copy curated call-record
+partitions from S3 to the domain's GCS bucket and Azure container.
+
+partitions_to_copy -> to_gcs / to_azure (one mapped task per partition and cloud) -> verify
+
+- Which partitions: the `partitions` param if given, else those named by the
+  triggering curated-asset events, else every curated partition (a full resync).
+- Every file is SHA-256-checked after the copy by reading it back from the target.
+- A re-run overwrites the partition and removes files the source no longer has,
+  so it never duplicates.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from airflow.sdk import Asset, Param, dag, task
+from callcenter.layout import AWS_CONN_ID, AZURE_CONN_ID, CURATED_ASSET, GCP_CONN_ID
+from callcenter.runtime import DEFAULT_ARGS, TAGS
+
+CURATED = Asset(CURATED_ASSET)
+
+
+@dag(
+    dag_id="distribute_curated",
+    schedule=[CURATED],
+    start_date=datetime(2026, 11, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "distribute"],
+    params={"partitions": Param([], type="array", description="call_date=YYYY-MM-DD names; empty: see doc")},
+    doc_md=__doc__,
+)
+def distribute_curated() -> None:
+    @task
+    def partitions_to_copy(params: dict | None = None, triggering_asset_events=None) -> list[str]:
+        from callcenter import runtime, tasks
+
+        wanted = set((params or {}).get("partitions") or [])
+        if not wanted and triggering_asset_events:
+            for events in triggering_asset_events.values():
+                for event in events:
+                    wanted.update((event.extra or {}).get("partitions", []))
+        if not wanted:
+            wanted.update(tasks.curated_partitions(runtime.filesystem(AWS_CONN_ID), runtime.layout()))
+        print(f"{len(wanted)} partition(s) to copy")
+        return sorted(wanted)
+
+    @task(max_active_tis_per_dagrun=4)
+    def to_gcs(partition: str) -> dict:
+        from callcenter import runtime, tasks
+
+        layout = runtime.layout()
+        return {"cloud": "gcs", **tasks.copy_partition(
+            runtime.filesystem(AWS_CONN_ID), layout.curated, partition,
+            runtime.filesystem(GCP_CONN_ID), layout.gcs_curated)}
+
+    @task(max_active_tis_per_dagrun=4)
+    def to_azure(partition: str) -> dict:
+        from callcenter import runtime, tasks
+
+        layout = runtime.layout()
+        return {"cloud": "azure", **tasks.copy_partition(
+            runtime.filesystem(AWS_CONN_ID), layout.curated, partition,
+            runtime.filesystem(AZURE_CONN_ID), layout.azure_curated)}
+
+    @task
+    def verify(gcs: list[dict], azure: list[dict]) -> dict:
+        summary: dict = {}
+        for result in [*gcs, *azure]:
+            if result["verified"] != result["files"]:
+                raise RuntimeError(f"{result['cloud']} {result['partition']}: "
+                                   f"{result['verified']} of {result['files']} files verified")
+            cloud = summary.setdefault(result["cloud"], {"partitions": 0, "files": 0, "bytes": 0, "verified": 0})
+            for k in ("files", "bytes", "verified"):
+                cloud[k] += result[k]
+            cloud["partitions"] += 1
+        print(f"copied and verified: {summary}")
+        return summary
+
+    partitions = partitions_to_copy()
+    verify(to_gcs.expand(partition=partitions), to_azure.expand(partition=partitions))
+
+
+distribute_curated()

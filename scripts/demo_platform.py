@@ -1,0 +1,355 @@
+"""Provision the local platform on the stand-ins, feed it, and read back what landed.
+
+Shared by `make demo` (scripts/demo.py) and the end-to-end tests, so both run the
+same flow:
+- the local AWS stacks applied by Terraform against moto (same helpers as
+  tests/integration/test_local_aws_apply.py, from tests/integration/aws_local.py)
+- the GCS buckets and the Azure container that environments/local.yaml names
+  (terraform is switched off for GCP and Azure locally; same naming functions)
+- Airflow connections, the layout and the masking key in OpenBao, where the
+  VaultBackend reads them
+- the call exports in the raw zone, the call-quality tables in Azure
+- a read-back of every store into a local folder, and a scan of it for raw PII
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+for path in (REPO, REPO / "airflow" / "dags"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+from callcenter import stores
+from callcenter.layout import (
+    AWS_CONN_ID,
+    AZURE_CONN_ID,
+    DOMAIN,
+    GCP_CONN_ID,
+    LAYOUT_VARIABLE,
+    MASKING_KEY_VARIABLE,
+    Layout,
+)
+
+from environments import naming
+from environments.schema import Environment, load_environment
+from scripts.standins import Standins
+
+IAC_PYTHON = REPO / ".venv" / "bin" / "python"
+#: Applied in this order: the first wave in parallel, then what reads its state.
+AWS_WAVES: tuple[tuple[str, ...], ...] = (("aws-network", "aws-platform"), ("aws-orchestration",))
+
+
+def local_environment() -> Environment:
+    return load_environment(REPO / "environments" / "local.yaml")
+
+
+def layout_for(env: Environment) -> Layout:
+    """The call_analytics domain's stores, named exactly as the stacks name them."""
+    env.domain(DOMAIN)  # fails loudly if the environment has no such domain
+    p, e = env.prefix, env.name
+    return Layout(
+        raw_bucket=naming.s3_bucket(p, e, DOMAIN, "raw"),
+        curated_bucket=naming.s3_bucket(p, e, DOMAIN, "curated"),
+        quarantine_bucket=naming.s3_bucket(p, e, DOMAIN, "quarantine"),
+        gcs_curated_bucket=naming.gcs_bucket(p, e, DOMAIN, "curated"),
+        gcs_exports_bucket=naming.gcs_bucket(p, e, DOMAIN, "exports"),
+        azure_container=naming.azure_container(DOMAIN),
+        glue_crawler=naming.glue_crawler(p, e, DOMAIN),
+    )
+
+
+# --------------------------------------------------------------------------- AWS via Terraform
+
+
+def synth_local(outdir: Path) -> Path:
+    """Synthesize only the local environment (the IaC venv has cdktf)."""
+    env = {**os.environ, "CLOUD_CONDUCTOR_EAGER_PROVIDERS": "0"}
+    env.pop("CDKTF_OUTDIR", None)
+    result = subprocess.run([str(IAC_PYTHON), str(REPO / "main.py"), "--env", "local", "--outdir", str(outdir)],
+                            cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"synth failed: {result.stderr.strip()[-2000:]}")
+    return outdir / "stacks"
+
+
+def apply_local_aws(stacks_dir: Path, moto_url: str, workdir: Path,
+                    progress: Callable[[str], None] = print) -> dict[str, float]:
+    """terraform init + apply of every local AWS stack against moto; seconds per stack."""
+    from tests.integration.aws_local import terraform, terraform_env, terraform_rc
+
+    env = terraform_env(moto_url, terraform_rc(workdir))
+    waves = [[f"local-{c}" for c in wave if (stacks_dir / f"local-{c}").is_dir()] for wave in AWS_WAVES]
+    timings: dict[str, float] = {}
+
+    def run(name: str, *args: str) -> None:
+        started = time.monotonic()
+        result = terraform(stacks_dir / name, env, *args)
+        if result.returncode != 0:
+            raise RuntimeError(f"terraform {args[0]} {name} failed:\n{(result.stdout + result.stderr)[-3000:]}")
+        if args[0] == "apply":
+            timings[name] = round(time.monotonic() - started, 1)
+            progress(f"  applied {name} in {timings[name]:.0f} s")
+
+    for wave in waves:  # one init at a time: parallel inits race on the shared plugin cache
+        for name in wave:
+            run(name, "init")
+    for wave in waves:
+        with ThreadPoolExecutor(max(1, len(wave))) as pool:
+            list(pool.map(lambda n: run(n, "apply", "-auto-approve", "-parallelism=30"), wave))
+    return timings
+
+
+# --------------------------------------------------------------------------- connections
+
+
+@dataclass(frozen=True)
+class Conn:
+    """An Airflow connection as stored in Vault (and usable by callcenter.stores)."""
+
+    conn_type: str
+    login: str | None = None
+    password: str | None = None
+    extra: dict[str, Any] | None = None
+
+    @property
+    def extra_dejson(self) -> dict[str, Any]:
+        return dict(self.extra or {})
+
+    def vault_secret(self) -> dict[str, Any]:
+        secret: dict[str, Any] = {"conn_type": self.conn_type, "extra": json.dumps(self.extra or {})}
+        if self.login is not None:
+            secret["login"] = self.login
+        if self.password is not None:
+            secret["password"] = self.password
+        return secret
+
+
+def connections(env: Environment, standins: Standins) -> dict[str, Conn]:
+    from tests.integration.aws_local import DUMMY_CREDENTIALS
+
+    return {
+        AWS_CONN_ID: Conn("aws", DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"], DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                          {"endpoint_url": standins.moto.url, "region_name": env.aws.region}),
+        GCP_CONN_ID: Conn("google_cloud_platform", extra={"endpoint_url": standins.gcs.url, "is_anonymous": True,
+                                                          "project": env.gcp.project_id}),
+        AZURE_CONN_ID: Conn("wasb", standins.azure.name, standins.azure.key,
+                            {"endpoint_url": f"{standins.azurite.url}"}),
+    }
+
+
+def filesystems(conns: dict[str, Conn]) -> dict[str, pafs.FileSystem]:
+    return {"s3": stores.filesystem(conns[AWS_CONN_ID]), "gcs": stores.filesystem(conns[GCP_CONN_ID]),
+            "azure": stores.filesystem(conns[AZURE_CONN_ID])}
+
+
+def create_gcs_and_azure(layout: Layout, env: Environment, standins: Standins, conns: dict[str, Conn]) -> None:
+    """What Terraform creates on real GCP/Azure, created here on the stand-ins (idempotent)."""
+    import urllib.error
+    import urllib.request
+
+    for bucket in (layout.gcs_curated_bucket, layout.gcs_exports_bucket):
+        request = urllib.request.Request(
+            f"{standins.gcs.url}/storage/v1/b?project={env.gcp.project_id}",
+            data=json.dumps({"name": bucket}).encode(), headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            urllib.request.urlopen(request, timeout=10).close()
+        except urllib.error.HTTPError as error:
+            if error.code != 409:  # 409: exists already (a restarted run)
+                raise
+    from azure.core.exceptions import ResourceExistsError
+    from azure.storage.blob import BlobServiceClient
+
+    azure = conns[AZURE_CONN_ID]
+    service = BlobServiceClient(f"{standins.azurite.url}/{azure.login}", credential=azure.password)
+    try:
+        service.create_container(layout.azure_container)
+    except ResourceExistsError:
+        pass
+
+
+def store_in_vault(env: Environment, standins: Standins, conns: dict[str, Conn], layout: Layout,
+                   masking_key: bytes) -> None:
+    """Connections and variables where Airflow's VaultBackend reads them
+    (<kv mount>/airflow/connections/<id>, .../variables/<key>)."""
+    import hvac
+
+    client = hvac.Client(url=standins.bao.url, token=standins.vault_token)
+    mount = env.vault.kv_mount
+    if f"{mount}/" not in client.sys.list_mounted_secrets_engines()["data"]:
+        client.sys.enable_secrets_engine("kv", path=mount, options={"version": "2"})
+    kv = client.secrets.kv.v2
+    for conn_id, conn in conns.items():
+        kv.create_or_update_secret(f"{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/{conn_id}",
+                                   secret=conn.vault_secret(), mount_point=mount)
+    for key, value in ((LAYOUT_VARIABLE, layout.to_json()), (MASKING_KEY_VARIABLE, masking_key.hex())):
+        kv.create_or_update_secret(f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{key}", secret={"value": value},
+                                   mount_point=mount)
+
+
+def vault_backend_kwargs(env: Environment, standins: Standins, token_file: Path) -> dict[str, Any]:
+    """The same VaultBackend settings MWAA gets (stacks/mwaa_options.py), with token
+    auth to the dev server instead of AWS IAM. The token is passed as a file."""
+    token_file.write_text(standins.vault_token)
+    token_file.chmod(0o600)
+    return {"url": standins.bao.url, "auth_type": "token", "token_path": str(token_file),
+            "mount_point": env.vault.kv_mount, "kv_engine_version": 2,
+            "connections_path": naming.VAULT_AIRFLOW_CONNECTIONS_PATH,
+            "variables_path": naming.VAULT_AIRFLOW_VARIABLES_PATH}
+
+
+def new_masking_key() -> bytes:
+    return secrets.token_bytes(32)
+
+
+# --------------------------------------------------------------------------- data
+
+
+_TIMESTAMP_DATE = re.compile(r'("call_start_time": "\d{4}-\d{2}-\d{2})')
+
+
+def generate_day(path: Path, n: int, day: date, *, seed: int = 7) -> int:
+    """n synthetic call records (1% malformed, PII in notes) all on `day`: the
+    generator spreads a week, so the date part of each timestamp is moved."""
+    from callcenter.synthetic import records
+
+    stamp = f'"call_start_time": "{day.isoformat()}'
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for line in records(n, seed=seed):
+            out.write(_TIMESTAMP_DATE.sub(stamp, line, count=1) + "\n")
+    return n
+
+
+def upload(fs: pafs.FileSystem, local: Path, target: str) -> None:
+    fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
+    with local.open("rb") as src, fs.open_output_stream(target) as dst:
+        while chunk := src.read(8 << 20):
+            dst.write(chunk)
+
+
+def write_call_quality(fs_azure: pafs.FileSystem, layout: Layout, day: str, callers: list[str],
+                       *, seed: int = 11) -> int:
+    """The Azure "call quality" source for one day: scores for ~70% of the day's
+    callers plus some customers who did not call, so both sides of customer_360's
+    full outer join are exercised. One row per customer; ids and scores only."""
+    rng = random.Random(f"{seed}-{day}")
+    chosen = [c for c in callers if rng.random() < 0.7]
+    chosen += [f"cust-q{i:06d}" for i in range(max(1, len(callers) // 20))]
+    table = pa.table({
+        "customer_id": pa.array(chosen, pa.string()),
+        "quality_score": [round(rng.uniform(1, 5), 2) for _ in chosen],
+        "avg_mos": [round(rng.uniform(2.5, 4.5), 2) for _ in chosen],
+        "dropped_calls": pa.array([rng.randrange(0, 3) for _ in chosen], pa.int32()),
+    })
+    part = f"{layout.call_quality}/call_date={day}"
+    fs_azure.create_dir(part, recursive=True)
+    pq.write_table(table, f"{part}/part-0.parquet", filesystem=fs_azure)
+    return table.num_rows
+
+
+# --------------------------------------------------------------------------- read back
+
+
+def read_back(fss: dict[str, pafs.FileSystem], layout: Layout, out: Path) -> dict[str, int]:
+    """Copy every object under the pipelines' folders from each stand-in into
+    out/<cloud>/<bucket>/..., verbatim. Returns files per cloud."""
+    roots = {
+        "s3": [layout.curated, layout.quarantine, layout.processed],
+        "gcs": [layout.gcs_curated, layout.customer_360],
+        "azure": [layout.azure_curated, layout.call_quality],
+    }
+    counts: dict[str, int] = {}
+    for cloud, folders in roots.items():
+        fs, n = fss[cloud], 0
+        for folder in folders:
+            for info in fs.get_file_info(pafs.FileSelector(folder, recursive=True, allow_not_found=True)):
+                if info.type != pafs.FileType.File:
+                    continue
+                target = out / cloud / info.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with fs.open_input_stream(info.path) as src:
+                    target.write_bytes(src.read())
+                n += 1
+        counts[cloud] = n
+    return counts
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def text_of(path: Path) -> Iterable[str]:
+    """Every string value in a read-back file (Parquet cells, JSON values)."""
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        for column in table.columns:
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                yield from (v for v in column.to_pylist() if v)
+    elif path.suffix in (".jsonl", ".json"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                yield from _strings(json.loads(line))
+
+
+def raw_pii(calls: Path) -> tuple[set[str], set[str]]:
+    """Phone numbers (as digits) and e-mail addresses in the input, for the leak scan."""
+    phones: set[str] = set()
+    emails: set[str] = set()
+    with calls.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(rec, dict):
+                continue
+            if isinstance(rec.get("customer_phone"), str):
+                digits = re.sub(r"\D", "", rec["customer_phone"])
+                if len(digits) >= 7:
+                    phones.add(digits)
+            if isinstance(rec.get("customer_email"), str) and "@" in rec["customer_email"]:
+                emails.add(rec["customer_email"].strip().lower())
+    return phones, emails
+
+
+_EMAIL = re.compile(r"[^\s@\"'<>()\[\]{},;:]+@[^\s@\"'<>()\[\]{},;:]+\.[A-Za-z]{2,}")
+# Same shape as the masker's notes pattern: 7-15 digits with formatting between them.
+_PHONE_RUN = re.compile(r"\+?\d(?:[ ().\-/]{0,2}\d){6,14}")
+
+
+def pii_leaks(root: Path, phones: set[str], emails: set[str]) -> list[str]:
+    """Files under root holding any e-mail address, or a digit run equal to an
+    input phone number (any formatting). Empty when everything is masked."""
+    leaks = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        for text in text_of(path):
+            runs = {re.sub(r"\D", "", m) for m in _PHONE_RUN.findall(text)}
+            if _EMAIL.search(text) or text.strip().lower() in emails or runs & phones:
+                leaks.append(str(path.relative_to(root)))
+                break
+    return leaks
