@@ -31,10 +31,6 @@ _EMAIL_CHAR = r"[^\s@<>()\[\]{},;:\"'/\\]"
 NOTES_EMAIL_PATTERN = _EMAIL_CHAR + r"+@" + _EMAIL_CHAR + r"+\." + _EMAIL_CHAR + r"+"
 # 7-15 digits, each pair separated by at most two formatting characters.
 NOTES_PHONE_PATTERN = r"\+?\d(?:[ ().\-/]{0,2}\d){6,14}"
-# Any phone match holds a digit, a separator of at most two characters and so on;
-# it must contain a run like "5 5" or "555": this prefilter accepts every note
-# the phone pattern could match (7+ digits with <=2-char gaps) and few others.
-_PHONE_PREFILTER = r"\d[ ().\-/]{0,2}\d[ ().\-/]{0,2}\d"
 EMAIL_TOKEN = "[EMAIL]"
 PHONE_TOKEN = "[PHONE]"
 
@@ -61,9 +57,10 @@ def _hasher(key: bytes, person: bytes) -> Callable[[bytes], bytes]:
     # Keying BLAKE2b costs one extra compression; doing it once and copying the
     # keyed state per value is ~4x cheaper than hmac.digest on this hardware.
     keyed = hashlib.blake2b(key=bytes(key), digest_size=HASH_DIGEST_BYTES, person=person)
+    copy = keyed.copy
 
     def digest(value: bytes) -> bytes:
-        h = keyed.copy()
+        h = copy()
         h.update(value)
         return h.digest()
 
@@ -77,18 +74,36 @@ def _fixed_width_strings(data: bytes, width: int, count: int) -> pa.StringArray:
     return pa.StringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-def keyed_hash(values: pa.Array, key: bytes, person: bytes) -> pa.StringArray:
-    """Hex pseudonym of every value (nulls stay null), keyed so it cannot be
-    reversed by hashing a dictionary of known names or e-mails."""
+def _pseudonyms(values: pa.Array, key: bytes, person: bytes,
+                normalize: Callable[[pa.Array], pa.Array] | None = None) -> pa.StringArray:
+    """Keyed pseudonym of every value, normalised first if asked; nulls stay null.
+
+    Computed once per distinct value of the array. Normalising is per value too,
+    so it runs on the distinct values only: same pseudonyms, a fraction of the
+    work when values repeat (names repeat a lot; e-mails once per customer).
+    """
     check_key(key)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
     if len(values) == 0:
         return pa.array([], pa.string())
     encoded = pc.dictionary_encode(values)
-    uniques = encoded.dictionary.cast(pa.binary()).to_pylist()
-    digests = map(_hasher(key, person), uniques)
-    hexed = b"".join(digests).hex().encode("ascii")
-    table = _fixed_width_strings(hexed, HASH_DIGEST_BYTES * 2, len(uniques))
+    uniques = encoded.dictionary
+    if normalize is not None:
+        uniques = normalize(uniques)
+    raw = uniques.cast(pa.binary()).to_pylist()
+    # The per-value Python here (~450 ns: copy the keyed state, update, digest)
+    # is the floor of this function; a memo of earlier batches' pseudonyms was
+    # measured no cheaper, as a lookup in a 200k-entry dict misses the cache.
+    hexed = b"".join(map(_hasher(key, person), raw)).hex().encode("ascii")
+    table = _fixed_width_strings(hexed, HASH_DIGEST_BYTES * 2, len(raw))
     return pc.take(table, encoded.indices)
+
+
+def keyed_hash(values: pa.Array, key: bytes, person: bytes) -> pa.StringArray:
+    """Hex pseudonym of every value (nulls stay null), keyed so it cannot be
+    reversed by hashing a dictionary of known names or e-mails."""
+    return _pseudonyms(values, key, person)
 
 
 def normalize_email(emails: pa.Array) -> pa.Array:
@@ -103,22 +118,51 @@ def normalize_name(names: pa.Array) -> pa.Array:
 
 
 def hash_email(emails: pa.Array, key: bytes) -> pa.StringArray:
-    return keyed_hash(normalize_email(emails), key, PERSON_EMAIL)
+    return _pseudonyms(emails, key, PERSON_EMAIL, normalize_email)
 
 
 def hash_name(names: pa.Array, key: bytes) -> pa.StringArray:
-    return keyed_hash(normalize_name(names), key, PERSON_NAME)
+    return _pseudonyms(names, key, PERSON_NAME, normalize_name)
+
+
+_PHONE_FORMATTING_BYTES = np.zeros(256, dtype=bool)
+_PHONE_FORMATTING_BYTES[[ord(ch) for ch in PHONE_FORMATTING_CHARS]] = True
 
 
 def phone_digits(phones: pa.Array) -> pa.Array:
-    """The phone with its formatting characters removed (not yet validated).
-
-    Seven literal replaces measured ~1.7x cheaper than one regex rewrite.
-    """
+    """The phone with its formatting characters removed (not yet validated)."""
+    if isinstance(phones, pa.ChunkedArray):
+        phones = phones.combine_chunks()
+    fast = _phone_digits_ascii(phones)
+    if fast is not None:
+        return fast
+    # General path (non-ASCII text or other whitespace somewhere in the batch):
+    # seven literal replaces measured ~1.7x cheaper than one regex rewrite.
     out = pc.utf8_trim_whitespace(phones)
     for ch in PHONE_FORMATTING_CHARS:
         out = pc.replace_substring(out, ch, "")
     return out
+
+
+def _phone_digits_ascii(phones: pa.Array) -> pa.Array | None:
+    """phone_digits for a batch whose phones are all printable ASCII, as one
+    numpy compaction of the bytes (~5x cheaper than seven replaces). There the
+    only whitespace is ' ', itself a formatting character, so trimming first
+    changes nothing. None when the batch does not qualify."""
+    if phones.null_count:
+        return None
+    split = _string_bytes(phones)
+    if split is None:
+        return None
+    offsets, data = split
+    if len(data) and (data.min() < 0x20 or data.max() > 0x7E):
+        return None
+    keep = ~_PHONE_FORMATTING_BYTES[data]
+    kept_before = np.empty(len(data) + 1, dtype=np.int32)
+    kept_before[0] = 0
+    np.cumsum(keep, out=kept_before[1:])
+    new_offsets = kept_before[offsets]
+    return pa.StringArray.from_buffers(len(phones), pa.py_buffer(new_offsets), pa.py_buffer(data[keep].tobytes()))
 
 
 def phone_last4(digits: pa.Array) -> pa.Array:
@@ -129,6 +173,45 @@ def redact_emails(values: pa.Array) -> pa.Array:
     """E-mail redaction only, for structured fields where the phone pattern would
     mangle legitimate ids and timestamps."""
     return pc.replace_substring_regex(values, NOTES_EMAIL_PATTERN, EMAIL_TOKEN)
+
+
+def _string_bytes(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """(offsets, bytes) of a string array as numpy views, offsets rebased so
+    they index into the returned bytes; None for types this does not handle."""
+    if values.type != pa.string():
+        return None
+    n = len(values)
+    _, off_buf, data_buf = values.buffers()
+    offsets = np.frombuffer(off_buf, np.int32, n + 1, values.offset * 4)
+    start, end = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(data_buf, np.uint8, end - start, start) if end > start else np.empty(0, np.uint8)
+    return offsets - start, data
+
+
+def _owners(offsets: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    # Index of the value each byte position belongs to; empty values own none.
+    return np.searchsorted(offsets, positions, side="right") - 1
+
+
+def _redaction_candidates(notes: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Which notes may hold an e-mail ('@') and which a phone number (7+ ASCII
+    digits: the phone pattern needs that many, and RE2's \\d is ASCII-only).
+
+    Counted over the raw bytes with numpy: both are rare characters, so this
+    costs a few comparisons per byte instead of a substring search and a regex
+    per note.
+    """
+    split = _string_bytes(notes)
+    if split is None:
+        return (pc.match_substring(notes, "@"),
+                pc.match_substring_regex(notes, r"(?:\d\D*){7}"))
+    offsets, data = split
+    n = len(notes)
+    at = np.zeros(n, dtype=bool)
+    at[_owners(offsets, np.flatnonzero(data == 64))] = True
+    digit_owner = _owners(offsets, np.flatnonzero((data - np.uint8(48)) < 10))
+    many_digits = np.bincount(digit_owner, minlength=n) >= 7
+    return pa.array(at), pa.array(many_digits)
 
 
 def _rewrite_where(values: pa.Array, where: pa.Array, pattern: str, token: str) -> pa.Array:
@@ -143,11 +226,16 @@ def _rewrite_where(values: pa.Array, where: pa.Array, pattern: str, token: str) 
 def redact_notes(notes: pa.Array) -> pa.Array:
     """Replace e-mail addresses and phone-number-like digit runs in free text.
 
-    Each rewrite runs only on the notes that can match it: '@' for e-mails (a
-    literal search), three digits in a row for phones. Most notes have neither.
+    Each rewrite runs only on the notes that can match it: '@' for e-mails, at
+    least seven digits for phones. Most notes have neither.
     """
+    if isinstance(notes, pa.ChunkedArray):
+        notes = notes.combine_chunks()
     if len(notes) == 0:
         return notes
-    notes = _rewrite_where(notes, pc.match_substring(notes, "@"), NOTES_EMAIL_PATTERN, EMAIL_TOKEN)
-    return _rewrite_where(notes, pc.match_substring_regex(notes, _PHONE_PREFILTER), NOTES_PHONE_PATTERN,
-                          PHONE_TOKEN)
+    # Both candidate sets come from the original text: redacting e-mails only
+    # removes digits, so notes that reach seven digits afterwards were already
+    # candidates before.
+    has_at, has_digits = _redaction_candidates(notes)
+    notes = _rewrite_where(notes, has_at, NOTES_EMAIL_PATTERN, EMAIL_TOKEN)
+    return _rewrite_where(notes, has_digits, NOTES_PHONE_PATTERN, PHONE_TOKEN)

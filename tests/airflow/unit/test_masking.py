@@ -128,3 +128,45 @@ def test_no_raw_pii_survives_ingest(tmp_path, key: bytes) -> None:
     leaked_phones = [d for d in digit_runs if d in digits_only]
     assert not leaked_phones, f"raw phone digits in output: {leaked_phones[:5]}"
     assert curated(tmp_path).num_rows == result.curated
+
+
+@pytest.mark.parametrize(
+    "phones",
+    [
+        ["+1 (555) 123-4567", "555.123.4567", "", "   ", "12a34", "555/123/4567", "+++"],
+        ["555 123 4567", "\t555 123 4567\n", "5551234"],  # other whitespace: general path
+        ["(555) 123 4567", "５５５１２３４５６７", "Jürgen"],  # non-ASCII: general path
+    ],
+)
+def test_phone_digits_fast_path_matches_general_path(phones: list[str]) -> None:
+    from callcenter.contract import PHONE_FORMATTING_CHARS
+
+    expected = pc_general_phone_digits(pa.array(phones), PHONE_FORMATTING_CHARS)
+    assert phone_digits(pa.array(phones)).to_pylist() == expected
+    # A slice (non-zero offset) must give the same digits.
+    assert phone_digits(pa.array(["x"] + phones).slice(1)).to_pylist() == expected
+
+
+def pc_general_phone_digits(phones: pa.Array, chars: tuple[str, ...]) -> list[str]:
+    import pyarrow.compute as pc
+
+    out = pc.utf8_trim_whitespace(phones)
+    for ch in chars:
+        out = pc.replace_substring(out, ch, "")
+    return out.to_pylist()
+
+
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        ("code 1a2b3c4d5e6f7g", "code 1a2b3c4d5e6f7g"),  # 7 digits, not a phone run
+        ("six 555-123 only", "six 555-123 only"),
+        ("é then 555 123 4567", "é then [PHONE]"),
+        ("x@y", "x@y"),
+        ("a@b.c and 5551234", "[EMAIL] and [PHONE]"),
+    ],
+)
+def test_notes_redaction_prefilter_edges(note: str, expected: str) -> None:
+    notes = pa.array(["plain", note, None])
+    assert redact_notes(notes).to_pylist() == ["plain", expected, None]
+    assert redact_notes(notes.slice(1, 1)).to_pylist() == [expected]
