@@ -18,10 +18,15 @@ CONTEXT_KEY = "cloud-conductor:tags"
 # Attribute names that hold resource tags/labels, by cloud convention:
 # AWS and Azure use `tags`; GCP uses `labels`, and GKE clusters `resource_labels`.
 _TAG_ATTRIBUTES = ("tags", "labels", "resource_labels")
-# Resources whose usual tag attribute means something else. An e-mail notification
-# channel's `labels` is its configuration and accepts exactly one key,
-# email_address; its resource labels are `user_labels`.
-TAG_ATTRIBUTE_BY_TYPE = {"google_monitoring_notification_channel": "user_labels"}
+# Resources whose usual tag attribute means something else (None: not taggable).
+TAG_ATTRIBUTE_BY_TYPE: dict[str, str | None] = {
+    # An e-mail channel's `labels` is its configuration and accepts exactly one key,
+    # email_address; its resource labels are `user_labels`.
+    "google_monitoring_notification_channel": "user_labels",
+    # `tags` here is a list of Entra ID application tags on the service principals
+    # Vault creates per lease; there is nothing for cost tags to attach to.
+    "vault_azure_secret_backend_role": None,
+}
 
 
 def scope_tags(scope: Construct, tags: dict[str, str]) -> None:
@@ -33,9 +38,9 @@ def scope_tags(scope: Construct, tags: dict[str, str]) -> None:
 def _tag_attribute(resource: TerraformResource) -> str | None:
     # Checked on the class so no call crosses into the jsii runtime.
     cls = type(resource)
-    override = TAG_ATTRIBUTE_BY_TYPE.get(getattr(cls, "TF_RESOURCE_TYPE", ""))
-    if override:
-        return override
+    resource_type = getattr(cls, "TF_RESOURCE_TYPE", "")
+    if resource_type in TAG_ATTRIBUTE_BY_TYPE:
+        return TAG_ATTRIBUTE_BY_TYPE[resource_type]
     return next((name for name in _TAG_ATTRIBUTES if hasattr(cls, f"{name}_input")), None)
 
 

@@ -22,27 +22,6 @@ from modules.vault.lease import LeaseTtl
 CONTAINER_ROLE = "Storage Blob Data Contributor"
 
 
-class _AzureRole(AzureSecretBackendRole):
-    """The provider's role, minus the platform tag map.
-
-    Why: this resource's ``tags`` are Entra ID application tags, a *list* of
-    strings, while the platform's TagAspect writes a map to every ``tags`` it
-    finds, which the binding rejects at synth. Vault creates the applications
-    per lease, so there is nothing for the platform's cost tags to attach to;
-    the map is dropped here rather than mistyped.
-    """
-
-    @property
-    def tags(self):  # type: ignore[override]
-        return super().tags
-
-    @tags.setter
-    def tags(self, value) -> None:
-        if isinstance(value, dict):
-            return
-        AzureSecretBackendRole.tags.fset(self, value)  # type: ignore[attr-defined]
-
-
 @dataclass(frozen=True)
 class AzureSecretsEngineProps:
     path: str
@@ -85,7 +64,7 @@ class AzureSecretsEngine(Construct):
         """Add a domain's role; returns the API path its credentials are read from."""
         if not props.container_ids:
             raise ValueError(f"role {props.name}: needs at least one container to scope")
-        _AzureRole(
+        AzureSecretBackendRole(
             self,
             id_,
             backend=self.backend.path,

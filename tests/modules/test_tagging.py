@@ -57,3 +57,18 @@ def test_domain_scope_overrides_stack_tags_and_explicit_tags_win():
         "classification": "pii",
     }
     assert next(iter(resources["aws_iam_role"].values()))["tags"]["domain"] == "platform"
+
+
+def test_resources_whose_tag_attribute_means_something_else():
+    from cdktf_cdktf_provider_google.monitoring_notification_channel import MonitoringNotificationChannel
+    from cdktf_cdktf_provider_vault.azure_secret_backend_role import AzureSecretBackendRole
+
+    def build(stack):
+        MonitoringNotificationChannel(stack, "mail", type="email", labels={"email_address": "ops@example.com"})
+        AzureSecretBackendRole(stack, "role", role="r", backend="azure")
+
+    resources = synth(build)
+    channel = resources["google_monitoring_notification_channel"]["mail"]
+    assert channel["labels"] == {"email_address": "ops@example.com"}
+    assert channel["user_labels"] == {"environment": "dev", "owner": "platform", "domain": "platform"}
+    assert "tags" not in resources["vault_azure_secret_backend_role"]["role"]

@@ -69,7 +69,10 @@ def test_every_taggable_resource_carries_the_platform_tags(stacks):
     for stack in stacks.values():
         env = ENVIRONMENTS[stack.name.split("-", 1)[0]]
         for rtype, name, body in stack.all_resources():
-            attribute = TAG_ATTRIBUTE_BY_TYPE.get(rtype) or next((a for a in TAG_ATTRIBUTES if a in body), None)
+            if rtype in TAG_ATTRIBUTE_BY_TYPE:
+                attribute = TAG_ATTRIBUTE_BY_TYPE[rtype]
+            else:
+                attribute = next((a for a in TAG_ATTRIBUTES if a in body), None)
             if attribute is None:
                 continue
             checked += 1
