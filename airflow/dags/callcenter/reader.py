@@ -8,6 +8,7 @@ time and the Arrow arrays of a batch wrap that block without copying it.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -45,20 +46,53 @@ def _split(block: memoryview | bytes, first_line_no: int) -> LineBatch:
     return LineBatch(first_line_no=first_line_no, lines=lines)
 
 
-def _fill(stream: BinaryIO, carry: bytes, batch_bytes: int) -> tuple[bytearray, int]:
-    """A fresh buffer holding `carry` followed by up to `batch_bytes` read from
-    the stream in place, so the block is never copied again: the batch's Arrow
+class _BlockPool:
+    """Reuses read buffers once nothing references them any more.
+
+    A fresh 8 MiB bytearray costs ~4 ms (zero-filling plus a page fault per
+    4 KiB), ~170 ns per record. The batch's Arrow arrays wrap the buffer without
+    copying, so a buffer is only handed out again when its reference count
+    shows that no array, view or LineBatch still holds it; otherwise a new one
+    is allocated, which is always safe.
+    """
+
+    KEEP = 3
+    SLACK = 64 << 10  # room for the partial line carried over from the previous block
+
+    def __init__(self, batch_bytes: int) -> None:
+        self._capacity = batch_bytes + self.SLACK
+        self._buffers: list[bytearray] = []
+
+    def get(self, size: int) -> bytearray:
+        """A buffer of at least `size` bytes."""
+        if size > self._capacity:
+            return bytearray(size)
+        for buf in self._buffers:
+            # References: the list, the loop variable and getrefcount's argument.
+            if sys.getrefcount(buf) <= 3:
+                return buf
+        buf = bytearray(self._capacity)
+        if len(self._buffers) >= self.KEEP:
+            self._buffers.pop(0)
+        self._buffers.append(buf)
+        return buf
+
+
+def _fill(stream: BinaryIO, carry: bytes, batch_bytes: int, pool: _BlockPool | None = None) -> tuple[bytearray, int]:
+    """A buffer holding `carry` followed by up to `batch_bytes` read from the
+    stream in place, so the block is never copied again: the batch's Arrow
     arrays wrap this buffer directly."""
-    buf = bytearray(len(carry) + batch_bytes)
+    size = len(carry) + batch_bytes
+    buf = pool.get(size) if pool is not None else bytearray(size)
     buf[: len(carry)] = carry
-    view = memoryview(buf)
+    view = memoryview(buf)[:size]  # a pooled buffer may be larger
     filled = len(carry)
     readinto = getattr(stream, "readinto", None)
-    while filled < len(buf):
+    while filled < size:
         if readinto is not None:
             got = readinto(view[filled:])
         else:  # plain read() streams: one extra copy
-            chunk = stream.read(len(buf) - filled)
+            chunk = stream.read(size - filled)
             got = len(chunk)
             view[filled : filled + got] = chunk
         if not got:
@@ -78,8 +112,9 @@ def iter_line_batches(
     line_no = 1
     skipping = False  # inside a line that already exceeded max_line_bytes
     pending_too_long: list[int] = []
+    pool = _BlockPool(batch_bytes)
     while True:
-        buf, got = _fill(stream, carry, batch_bytes)
+        buf, got = _fill(stream, carry, batch_bytes, pool)
         if not got:
             break
         end, pos = len(carry) + got, 0
@@ -162,15 +197,18 @@ class FieldExtractor:
         finally:
             self._con.unregister("lines_batch")
         # json_transform returns a struct of nulls for valid non-objects and null
-        # for broken JSON; both are rare, so classify them in Python.
+        # for broken JSON; both are rare, so classify them in Python and scatter
+        # the few codes into an all-null column.
         suspicious = pc.or_(pc.is_null(result), pc.invert(pc.starts_with(lines, "{")))
-        status: list[str | None] = [None] * len(lines)
-        idx = pc.indices_nonzero(pc.fill_null(suspicious, True)).to_numpy()
+        idx = pc.indices_nonzero(pc.fill_null(suspicious, True))
+        status = pa.nulls(len(lines), pa.string())
         if len(idx):
-            for i, text in zip(idx, pc.take(lines, pa.array(idx)).to_pylist(), strict=True):
-                status[i] = _classify(text)
+            codes = [_classify(text) for text in pc.take(lines, idx).to_pylist()]
+            mask = np.zeros(len(lines), dtype=bool)
+            mask[idx.to_numpy()] = True
+            status = pc.replace_with_mask(status, pa.array(mask), pa.array(codes, pa.string()))
         columns = {name: result.field(i) for i, name in enumerate(FIELDS)}
-        return columns, pa.array(status, pa.string())
+        return columns, status
 
 
 def _classify(text: str) -> str | None:

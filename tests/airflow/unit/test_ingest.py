@@ -129,3 +129,15 @@ def test_ingest_batch_records_do_not_grow_with_input(tmp_path, key) -> None:
 def test_arrow_memory_is_released_between_runs(tmp_path, key) -> None:
     run(list(synthetic.records(3000, seed=4)), tmp_path, key, batch_bytes=32 << 10)
     assert pa.total_allocated_bytes() < 16 << 20
+
+
+def test_read_buffers_held_by_a_consumer_are_never_reused() -> None:
+    # The reader recycles its block buffers, but only once no batch (or array
+    # built on one) still references them: batches kept around must keep their text.
+    data = ("\n".join(synthetic.records(3000, seed=9)) + "\n").encode()
+    kept = list(iter_line_batches(io.BytesIO(data), batch_bytes=16 << 10))
+    assert len(kept) > 3
+    assert b"".join(b for batch in kept for b in batch.lines.to_pylist()) == data
+    # Consumed one at a time (the ingest pattern), every batch is still whole.
+    seen = [b"".join(batch.lines.to_pylist()) for batch in iter_line_batches(io.BytesIO(data), batch_bytes=16 << 10)]
+    assert b"".join(seen) == data
