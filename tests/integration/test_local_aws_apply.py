@@ -194,3 +194,26 @@ def test_second_plan_is_empty(applied):
         result = terraform(path, applied["env"], "plan", "-detailed-exitcode", "-lock=false")
         changes = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("# ")]
         assert result.returncode == 0, f"{name} plans changes after apply: {changes}\n{result.stderr[-2000:]}"
+
+
+#: What ``aws.protect_stateful`` (set in prod) puts on the lake's stateful resources; the unit tests
+#: assert prod's JSON carries exactly this, and this test proves Terraform then refuses to destroy them.
+GUARDED = ("aws_kms_key", "aws_s3_bucket", "aws_glue_catalog_database")
+
+
+def test_the_prod_guard_makes_terraform_refuse_to_destroy_the_lake(applied, tmp_path):
+    source = applied["stacks"]["local-aws-platform"]
+    guarded = source.parent / "local-aws-platform-guarded"  # a sibling: same relative path to the same state
+    shutil.copytree(source, guarded, ignore=shutil.ignore_patterns(".terraform"))
+    try:
+        doc = json.loads((guarded / "cdk.tf.json").read_text())
+        for rtype in GUARDED:
+            for body in doc["resource"][rtype].values():
+                body["lifecycle"] = {"prevent_destroy": True}
+        (guarded / "cdk.tf.json").write_text(json.dumps(doc))
+        _check(terraform(guarded, applied["env"], "init"), "init guarded copy")
+        result = terraform(guarded, applied["env"], "plan", "-destroy", "-refresh=false", "-lock=false")
+        assert result.returncode != 0
+        assert "Instance cannot be destroyed" in result.stderr and "prevent_destroy" in result.stderr
+    finally:
+        shutil.rmtree(guarded, ignore_errors=True)
