@@ -141,3 +141,34 @@ def test_read_buffers_held_by_a_consumer_are_never_reused() -> None:
     # Consumed one at a time (the ingest pattern), every batch is still whole.
     seen = [b"".join(batch.lines.to_pylist()) for batch in iter_line_batches(io.BytesIO(data), batch_bytes=16 << 10)]
     assert b"".join(seen) == data
+
+
+def test_partition_writer_sorts_tables_that_are_not_grouped_by_date(tmp_path) -> None:
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+    from callcenter.contract import CURATED_SCHEMA
+
+    days = [dt.date(2026, 11, d) for d in (20, 21, 20, 22, 21)]
+    rows = [{"call_id": f"c{i}", "customer_id": "x", "customer_name_hash": None, "customer_phone_last4": "1234",
+             "customer_email_hash": "h", "agent_id": "a",
+             "call_start_time": dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC), "duration": 1,
+             "sentiment": 0.0, "notes_redacted": None, "call_date": d} for i, d in enumerate(days)]
+    writer = ingest_mod._PartitionWriter(pafs.LocalFileSystem(), str(tmp_path), "part-x")
+    writer.write(pa.Table.from_pylist(rows, schema=CURATED_SCHEMA))
+    writer.close()
+    got = {name: pq.read_table(path).column("call_id").to_pylist() for name, path in writer.files.items()}
+    assert got == {"call_date=2026-11-20": ["c0", "c2"], "call_date=2026-11-21": ["c1", "c4"],
+                   "call_date=2026-11-22": ["c3"]}
+
+
+def test_curated_rows_keep_input_order_within_a_day(tmp_path, key) -> None:
+    lines = [line(good_record(call_id=f"c{i}", call_start_time=f"2026-11-2{(i * 7) % 3}T10:00:{i:02d}Z"))
+             for i in range(40)]
+    lines[5] = "{broken"
+    run(lines, tmp_path, key, batch_bytes=2 << 10)
+    table = curated(tmp_path).sort_by([("call_date", "ascending")])
+    for day in set(table.column("call_date").to_pylist()):
+        ids = [r["call_id"] for r in table.to_pylist() if r["call_date"] == day]
+        assert ids == sorted(ids, key=lambda c: int(c[1:]))
+    assert table.num_rows == 39
