@@ -30,6 +30,9 @@ from callcenter.masking import phone_digits
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 TIMESTAMP_SHAPE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
 TIMEZONE_SUFFIX = r"(Z|[+-]\d{2}(:?\d{2})?)$"  # matched against the last 6 chars
+# The layout nearly every producer writes. A value in it has both the shape and
+# an offset, so the two narrower checks above only run on the other values.
+CANONICAL_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
 FLOAT_PATTERN = r"^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 
 
@@ -44,25 +47,31 @@ class Validated:
 
 class _Flags:
     """Rule failures as bits of one integer per row. Cheap numeric ops for every
-    row; reason strings are only built for the few rows that fail a rule."""
+    row; reason strings are only built once per distinct combination of
+    failures and scattered into an otherwise all-null column."""
 
     def __init__(self, n: int) -> None:
-        self.bits = pa.array(np.zeros(n, dtype=np.uint32))
+        self.bits = np.zeros(n, dtype=np.uint32)
         self.codes: list[str] = []
 
     def add(self, condition: pa.Array, code: str) -> None:
-        bit = 1 << len(self.codes)
+        bit = len(self.codes)
         self.codes.append(code)
-        hit = pc.if_else(pc.fill_null(condition, False), pa.scalar(bit, pa.uint32()), pa.scalar(0, pa.uint32()))
-        self.bits = pc.bit_wise_or(self.bits, hit)
+        hit = pc.fill_null(condition, False).to_numpy(zero_copy_only=False)
+        self.bits |= hit.astype(np.uint32) << np.uint32(bit)
 
     def reasons(self) -> pa.Array:
-        bad = pc.indices_nonzero(pc.not_equal(self.bits, 0)).to_numpy()
-        out: list[str | None] = [None] * len(self.bits)
-        if len(bad):
-            for i, bits in zip(bad, pc.take(self.bits, pa.array(bad)).to_pylist(), strict=True):
-                out[i] = ";".join(code for k, code in enumerate(self.codes) if bits >> k & 1)
-        return pa.array(out, pa.string())
+        n = len(self.bits)
+        out = pa.nulls(n, pa.string())
+        bad = np.flatnonzero(self.bits)
+        if len(bad) == 0:
+            return out
+        combos, which = np.unique(self.bits[bad], return_inverse=True)
+        texts = [";".join(code for k, code in enumerate(self.codes) if int(c) >> k & 1) for c in combos]
+        values = pc.take(pa.array(texts, pa.string()), pa.array(which.astype(np.int32)))
+        mask = np.zeros(n, dtype=bool)
+        mask[bad] = True
+        return pc.replace_with_mask(out, pa.array(mask), values)
 
 
 def _blank(values: pa.Array) -> pa.Array:
@@ -104,6 +113,22 @@ def _parse_timestamps(text: pa.Array, shape_ok: pa.Array) -> tuple[pa.Array, pa.
     ts = pa.concat_arrays(parts)
     bad = pc.or_(pc.invert(shape_ok), pc.is_null(ts))
     return pc.fill_null(ts, pa.scalar(0, _TS)), bad
+
+
+def _timestamp_shape(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Per value: does it start like an ISO date-time, and does it end in a UTC
+    offset or Z. One regex settles both for values in the canonical layout
+    (~80 ns); the rest get the two narrower regexes, each only on the short
+    head/tail of the value (~190 ns together when run on every value)."""
+    canonical = pc.match_substring_regex(text, CANONICAL_TIMESTAMP)
+    other = pc.invert(canonical)
+    picked = pc.indices_nonzero(other)
+    if len(picked) == 0:
+        return canonical, canonical
+    rest = pc.take(text, picked)
+    shape = pc.match_substring_regex(pc.utf8_slice_codeunits(rest, 0, 16), TIMESTAMP_SHAPE)
+    has_tz = pc.match_substring_regex(pc.utf8_slice_codeunits(rest, -6), TIMEZONE_SUFFIX)
+    return pc.replace_with_mask(canonical, other, shape), pc.replace_with_mask(canonical, other, has_tz)
 
 
 def _parse_floats(text: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -151,9 +176,7 @@ def validate(columns: dict[str, pa.Array]) -> Validated:
 
     ts_text = pc.fill_null(columns["call_start_time"], "")
     ts_missing = _blank(ts_text)
-    # Regexes only on the short head/tail of the value, where they are cheap.
-    shape = pc.match_substring_regex(pc.utf8_slice_codeunits(ts_text, 0, 16), TIMESTAMP_SHAPE)
-    has_tz = pc.match_substring_regex(pc.utf8_slice_codeunits(ts_text, -6), TIMEZONE_SUFFIX)
+    shape, has_tz = _timestamp_shape(ts_text)
     ts, ts_bad = _parse_timestamps(ts_text, pc.and_(shape, has_tz))
     naive = pc.and_(shape, pc.invert(has_tz))
     flags.add(ts_missing, Reason.missing("call_start_time"))

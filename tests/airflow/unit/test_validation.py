@@ -174,3 +174,24 @@ def test_quarantine_record_is_masked(tmp_path, key) -> None:
     assert "jane" not in text.lower() and "555 123" not in text and "Doe" not in text
     assert q["customer_phone_last4"] == "4567"
     assert q["notes_redacted"] == "call [PHONE]"
+
+
+def test_timestamp_rules_hold_in_a_mixed_batch(tmp_path, key) -> None:
+    # Canonical values are settled by one regex, the others by the narrower
+    # head/tail checks; both kinds in one batch must keep their own verdicts.
+    cases = {
+        "2026-11-20T10:11:12+00:00": None,
+        "2026-11-20T10:11:12": Reason.MISSING_TIMEZONE,
+        "2026-11-20 10:11:12.123456Z": None,
+        "2026-11-20T10:11Z": None,
+        "2026-11-20T23:30:00-0200": None,
+        "2026-13-20T10:11:12Z": Reason.BAD_TIMESTAMP,
+        "yesterday": Reason.BAD_TIMESTAMP,
+        "2026-11-20T10:11:12+05:30": None,
+    }
+    lines = [line(good_record(call_id=f"c{i}", call_start_time=ts)) for i, ts in enumerate(cases)]
+    result = run(lines, tmp_path, key)
+    got = {r["line"]: r["reason"] for r in quarantined(tmp_path)}
+    expected = {i + 1: reason for i, reason in enumerate(cases.values()) if reason}
+    assert got == expected
+    assert result.curated == len(cases) - len(expected)
