@@ -117,6 +117,27 @@ def apply_local_aws(stacks_dir: Path, moto_url: str, workdir: Path,
     return timings
 
 
+def create_aws_directly(layout: Layout, env: Environment, conns: dict[str, Conn]) -> None:
+    """Only what the DAGs touch (the three zone buckets, the Glue database and
+    crawler), created with boto3 in about a second: for the e2e tests, whose
+    budget a ~2 min Terraform apply would eat. `make demo` and
+    tests/integration/test_local_aws_apply.py apply the real stacks."""
+    import boto3
+
+    aws = conns[AWS_CONN_ID]
+    kwargs = {"endpoint_url": aws.extra_dejson["endpoint_url"], "region_name": env.aws.region,
+              "aws_access_key_id": aws.login, "aws_secret_access_key": aws.password}
+    s3 = boto3.client("s3", **kwargs)
+    for bucket in (layout.raw_bucket, layout.curated_bucket, layout.quarantine_bucket):
+        s3.create_bucket(Bucket=bucket)
+    glue = boto3.client("glue", **kwargs)
+    database = naming.glue_database(env.prefix, env.name, DOMAIN)
+    glue.create_database(DatabaseInput={"Name": database})
+    glue.create_crawler(Name=layout.glue_crawler, DatabaseName=database,
+                        Role=f"arn:aws:iam::{env.aws.account_id}:role/{layout.glue_crawler}",
+                        Targets={"S3Targets": [{"Path": f"s3://{layout.curated_bucket}/"}]})
+
+
 # --------------------------------------------------------------------------- connections
 
 
@@ -230,12 +251,16 @@ def generate_day(path: Path, n: int, day: date, *, seed: int = 7) -> int:
     generator spreads a week, so the date part of each timestamp is moved."""
     from callcenter.synthetic import records
 
-    stamp = f'"call_start_time": "{day.isoformat()}'
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
         for line in records(n, seed=seed):
-            out.write(_TIMESTAMP_DATE.sub(stamp, line, count=1) + "\n")
+            out.write(move_to_day(line, day) + "\n")
     return n
+
+
+def move_to_day(line: str, day: date) -> str:
+    """The record's call_start_time on `day` (time of day and offset kept)."""
+    return _TIMESTAMP_DATE.sub(f'"call_start_time": "{day.isoformat()}', line, count=1)
 
 
 def upload(fs: pafs.FileSystem, local: Path, target: str) -> None:
@@ -342,14 +367,14 @@ _EMAIL = re.compile(r"[^\s@\"'<>()\[\]{},;:]+@[^\s@\"'<>()\[\]{},;:]+\.[A-Za-z]{
 _PHONE_RUN = re.compile(r"\+?\d(?:[ ().\-/]{0,2}\d){6,14}")
 
 
+def has_pii(text: str, phones: set[str], emails: set[str]) -> bool:
+    """Any e-mail address, an input e-mail in any case, or a digit run equal to an input phone."""
+    if _EMAIL.search(text) or text.strip().lower() in emails:
+        return True
+    return bool({re.sub(r"\D", "", m) for m in _PHONE_RUN.findall(text)} & phones)
+
+
 def pii_leaks(root: Path, phones: set[str], emails: set[str]) -> list[str]:
-    """Files under root holding any e-mail address, or a digit run equal to an
-    input phone number (any formatting). Empty when everything is masked."""
-    leaks = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        for text in text_of(path):
-            runs = {re.sub(r"\D", "", m) for m in _PHONE_RUN.findall(text)}
-            if _EMAIL.search(text) or text.strip().lower() in emails or runs & phones:
-                leaks.append(str(path.relative_to(root)))
-                break
-    return leaks
+    """Files under root holding raw PII (see has_pii). Empty when everything is masked."""
+    return [str(path.relative_to(root)) for path in sorted(p for p in root.rglob("*") if p.is_file())
+            if any(has_pii(text, phones, emails) for text in text_of(path))]

@@ -57,9 +57,9 @@ def call_records_ingest() -> None:
 
     @task(outlets=[CURATED])
     def reconcile(summaries: list[dict], outlet_events=None) -> dict:
-        from callcenter import tasks
+        from callcenter import runtime, tasks
 
-        totals = tasks.reconcile_totals(list(summaries))
+        totals = tasks.reconcile_totals(runtime.collected(summaries))
         if outlet_events is not None:
             outlet_events[CURATED].extra = {"partitions": totals["partitions"]}
         print(f"reconciled: in={totals['records_in']} = curated {totals['curated']} "

@@ -56,7 +56,9 @@ def customer_360() -> None:
 
     @task
     def summarize(results: list[dict]) -> dict:
-        results = list(results)
+        from callcenter.runtime import collected
+
+        results = collected(results)
         return {"days": len(results), "rows": sum(r["rows"] for r in results),
                 "paths": [r["path"] for r in results]}
 

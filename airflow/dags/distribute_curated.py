@@ -67,8 +67,10 @@ def distribute_curated() -> None:
 
     @task
     def verify(gcs: list[dict], azure: list[dict]) -> dict:
+        from callcenter.runtime import collected
+
         summary: dict = {}
-        for result in [*gcs, *azure]:
+        for result in [*collected(gcs), *collected(azure)]:
             if result["verified"] != result["files"]:
                 raise RuntimeError(f"{result['cloud']} {result['partition']}: "
                                    f"{result['verified']} of {result['files']} files verified")

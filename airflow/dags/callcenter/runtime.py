@@ -8,13 +8,16 @@ functions, which run in tasks, so parsing a DAG file stays cheap.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from callcenter.layout import LAYOUT_VARIABLE, MASKING_KEY_VARIABLE, Layout
 
 if TYPE_CHECKING:
     import pyarrow.fs as pafs
+
+T = TypeVar("T")
 
 OWNER = "call-analytics-team"  # = the domain's owner in environments/*.yaml
 TAGS = ["call_analytics", "pii-masked", "callcenter"]
@@ -59,3 +62,9 @@ def masking_key() -> bytes:
     key = bytes.fromhex(Variable.get(MASKING_KEY_VARIABLE).strip())
     check_key(key)
     return key
+
+
+def collected(values: Sequence[T]) -> list[T]:
+    """All results of a mapped task. Indexing up to len() instead of iterating: the
+    lazy XCom sequence's iterator probes one past the end, which Airflow logs as an error."""
+    return [values[i] for i in range(len(values))]
