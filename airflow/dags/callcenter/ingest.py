@@ -37,6 +37,7 @@ STAGING_DIR = "_staging"  # leading underscore: pyarrow datasets and Glue skip i
 # (ids, pseudonyms, notes) they cost write time and prune nothing.
 STATISTICS_COLUMNS = ["customer_id", "agent_id", "call_start_time", "duration", "sentiment"]
 QUARANTINE_RAW_CHARS = 64
+_QUARANTINE_RAW_FIELDS = ("call_id", "customer_id", "agent_id", "call_start_time", "duration", "sentiment")
 DICTIONARY_COLUMNS = ["customer_id", "customer_name_hash", "customer_phone_last4", "agent_id"]
 
 
@@ -215,20 +216,23 @@ def _quarantine_rows(
     take = {name: pc.take(arr, idx) for name, arr in batch_cols.items()}
     # Structured non-PII fields are kept (capped) so producers can debug them,
     # minus any e-mail typed into the wrong field; the phone pattern is not used
-    # here because it would mangle ids and timestamps.
-    def raw(name: str) -> pa.Array:
-        return redact_emails(pc.utf8_slice_codeunits(take[name], 0, QUARANTINE_RAW_CHARS))
-
+    # here because it would mangle ids and timestamps. One regex pass over all
+    # six fields end to end, then zero-copy slices back per field.
+    k = len(picked)
+    capped = pc.utf8_slice_codeunits(pa.concat_arrays([take[name] for name in _QUARANTINE_RAW_FIELDS]),
+                                     0, QUARANTINE_RAW_CHARS)
+    redacted = redact_emails(capped)
+    raw = {name: redacted.slice(i * k, k) for i, name in enumerate(_QUARANTINE_RAW_FIELDS)}
     masked = {
-        "call_id": raw("call_id"),
-        "customer_id": raw("customer_id"),
-        "agent_id": raw("agent_id"),
+        "call_id": raw["call_id"],
+        "customer_id": raw["customer_id"],
+        "agent_id": raw["agent_id"],
         "customer_name_hash": hash_name(take["customer_name"], key),
         "customer_phone_last4": phone_last4(pc.take(checked.phone_digits, idx)),
         "customer_email_hash": hash_email(take["customer_email"], key),
-        "call_start_time": raw("call_start_time"),
-        "duration": raw("duration"),
-        "sentiment": raw("sentiment"),
+        "call_start_time": raw["call_start_time"],
+        "duration": raw["duration"],
+        "sentiment": raw["sentiment"],
         "notes_redacted": redact_notes(take["notes"]),
     }
     return pa.table(masked).to_pylist()

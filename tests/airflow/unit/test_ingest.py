@@ -172,3 +172,16 @@ def test_curated_rows_keep_input_order_within_a_day(tmp_path, key) -> None:
         ids = [r["call_id"] for r in table.to_pylist() if r["call_date"] == day]
         assert ids == sorted(ids, key=lambda c: int(c[1:]))
     assert table.num_rows == 39
+
+
+def test_quarantine_keeps_each_structured_field_capped_and_email_free(tmp_path, key) -> None:
+    recs = [good_record(call_id=f"id-{i}", customer_id=f"cust-{i}", agent_id=f"agent-{i}", duration=f"{i}s",
+                        sentiment=f"s{i}", call_start_time=f"t{i}") for i in range(3)]
+    recs[1]["agent_id"] = "ops mail bob@example.com now"
+    recs[2]["call_id"] = "x" * 100
+    run([line(r) for r in recs], tmp_path, key)
+    q = {r["line"]: r for r in quarantined(tmp_path)}
+    assert [q[1][f] for f in ("call_id", "customer_id", "agent_id", "duration", "sentiment", "call_start_time")] \
+        == ["id-0", "cust-0", "agent-0", "0s", "s0", "t0"]
+    assert q[2]["agent_id"] == "ops mail [EMAIL] now" and q[2]["customer_id"] == "cust-1"
+    assert q[3]["call_id"] == "x" * 64 and q[3]["agent_id"] == "agent-2"
