@@ -195,3 +195,25 @@ def test_timestamp_rules_hold_in_a_mixed_batch(tmp_path, key) -> None:
     expected = {i + 1: reason for i, reason in enumerate(cases.values()) if reason}
     assert got == expected
     assert result.curated == len(cases) - len(expected)
+
+
+@pytest.mark.parametrize("batch_bytes", [4 << 10, 8 << 20])  # many blocks / one block
+def test_malformed_lines_mid_block_quarantine_exactly_those_lines(tmp_path, key, batch_bytes: int) -> None:
+    good = line(good_record())
+    bad = {
+        40: (good[:-7], Reason.INVALID_JSON),  # truncated export
+        41: ("not json at all", Reason.INVALID_JSON),
+        77: (good.replace('"sentiment": ', '"sentiment": 7-', 1), Reason.INVALID_JSON),  # looks like {...}
+        78: ("[1, 2, 3]", Reason.NOT_AN_OBJECT),
+        120: (good.replace('"duration": 125', '"duration": true', 1), Reason.BAD_DURATION),
+        # The parser accepts the NaN literal (a JSON extension); not a sentiment.
+        121: (good.replace('"sentiment": 0.25', '"sentiment": NaN', 1), Reason.BAD_SENTIMENT),
+        150: (" " + good, None),  # leading whitespace is still a valid record
+    }
+    lines = [line(good_record(call_id=f"c{i}")) for i in range(200)]
+    for no, (text, _) in bad.items():
+        lines[no - 1] = text
+    result = run(lines, tmp_path, key, batch_bytes=batch_bytes)
+    expected = {no: reason for no, (_, reason) in bad.items() if reason}
+    assert {r["line"]: r["reason"] for r in quarantined(tmp_path)} == expected
+    assert (result.records_in, result.quarantined) == (200, len(expected))
