@@ -13,11 +13,9 @@ find_exports -> ingest_export (one mapped task per new export) -> reconcile -> s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from airflow.sdk import Asset, Param, dag, task
 from callcenter.layout import AWS_CONN_ID, CURATED_ASSET
-from callcenter.runtime import DEFAULT_ARGS, TAGS
+from callcenter.runtime import DAG_ARGS, TAGS
 
 CURATED = Asset(CURATED_ASSET)
 
@@ -25,10 +23,7 @@ CURATED = Asset(CURATED_ASSET)
 @dag(
     dag_id="call_records_ingest",
     schedule="@hourly",
-    start_date=datetime(2026, 11, 1, tzinfo=UTC),
-    catchup=False,
-    max_active_runs=1,  # two runs would race for the same new exports
-    default_args=DEFAULT_ARGS,
+    **DAG_ARGS,
     tags=[*TAGS, "ingest"],
     params={"reprocess": Param(False, type="boolean", description="ingest every export again, not only new ones")},
     doc_md=__doc__,

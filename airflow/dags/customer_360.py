@@ -12,20 +12,15 @@ days -> build_day (one mapped task per day) -> summarize
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from airflow.sdk import Param, dag, task
 from callcenter.layout import AWS_CONN_ID, AZURE_CONN_ID, GCP_CONN_ID
-from callcenter.runtime import DEFAULT_ARGS, TAGS
+from callcenter.runtime import DAG_ARGS, TAGS
 
 
 @dag(
     dag_id="customer_360",
     schedule="@daily",
-    start_date=datetime(2026, 11, 1, tzinfo=UTC),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_ARGS,
     tags=[*TAGS, "customer_360"],
     params={"days": Param([], type="array", description="YYYY-MM-DD days; empty: the data interval's day")},
     doc_md=__doc__,

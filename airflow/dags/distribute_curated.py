@@ -12,11 +12,9 @@ partitions_to_copy -> to_gcs / to_azure (one mapped task per partition and cloud
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from airflow.sdk import Asset, Param, dag, task
-from callcenter.layout import AWS_CONN_ID, AZURE_CONN_ID, CURATED_ASSET, GCP_CONN_ID
-from callcenter.runtime import DEFAULT_ARGS, TAGS
+from callcenter.layout import AWS_CONN_ID, CURATED_ASSET
+from callcenter.runtime import DAG_ARGS, TAGS
 
 CURATED = Asset(CURATED_ASSET)
 
@@ -24,10 +22,7 @@ CURATED = Asset(CURATED_ASSET)
 @dag(
     dag_id="distribute_curated",
     schedule=[CURATED],
-    start_date=datetime(2026, 11, 1, tzinfo=UTC),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_ARGS,
     tags=[*TAGS, "distribute"],
     params={"partitions": Param([], type="array", description="call_date=YYYY-MM-DD names; empty: see doc")},
     doc_md=__doc__,
@@ -49,21 +44,15 @@ def distribute_curated() -> None:
 
     @task(max_active_tis_per_dagrun=4)
     def to_gcs(partition: str) -> dict:
-        from callcenter import runtime, tasks
+        from callcenter.runtime import copy_partition_to
 
-        layout = runtime.layout()
-        return {"cloud": "gcs", **tasks.copy_partition(
-            runtime.filesystem(AWS_CONN_ID), layout.curated, partition,
-            runtime.filesystem(GCP_CONN_ID), layout.gcs_curated)}
+        return copy_partition_to("gcs", partition)
 
     @task(max_active_tis_per_dagrun=4)
     def to_azure(partition: str) -> dict:
-        from callcenter import runtime, tasks
+        from callcenter.runtime import copy_partition_to
 
-        layout = runtime.layout()
-        return {"cloud": "azure", **tasks.copy_partition(
-            runtime.filesystem(AWS_CONN_ID), layout.curated, partition,
-            runtime.filesystem(AZURE_CONN_ID), layout.azure_curated)}
+        return copy_partition_to("azure", partition)
 
     @task
     def verify(gcs: list[dict], azure: list[dict]) -> dict:

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
-from callcenter.layout import LAYOUT_VARIABLE, MASKING_KEY_VARIABLE, Layout
+from callcenter.layout import (
+    AWS_CONN_ID,
+    AZURE_CONN_ID,
+    GCP_CONN_ID,
+    LAYOUT_VARIABLE,
+    MASKING_KEY_VARIABLE,
+    Layout,
+)
 
 if TYPE_CHECKING:
     import pyarrow.fs as pafs
@@ -35,6 +42,14 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": 2.0,
     "max_retry_delay": MAX_RETRY_DELAY,
     "execution_timeout": timedelta(hours=1),
+}
+
+#: What every call-center DAG shares; each DAG adds its own id, schedule, tags and params.
+DAG_ARGS = {
+    "start_date": datetime(2026, 11, 1, tzinfo=UTC),
+    "catchup": False,
+    "max_active_runs": 1,  # two runs would race for the same exports / partitions
+    "default_args": DEFAULT_ARGS,
 }
 
 
@@ -68,3 +83,13 @@ def collected(values: Sequence[T]) -> list[T]:
     """All results of a mapped task. Indexing up to len() instead of iterating: the
     lazy XCom sequence's iterator probes one past the end, which Airflow logs as an error."""
     return [values[i] for i in range(len(values))]
+
+
+def copy_partition_to(cloud: str, partition: str) -> dict:
+    """Copy one curated partition from S3 to `cloud` ("gcs" or "azure"), verified."""
+    from callcenter import tasks
+
+    layout_ = layout()
+    conn_id, root = {"gcs": (GCP_CONN_ID, layout_.gcs_curated), "azure": (AZURE_CONN_ID, layout_.azure_curated)}[cloud]
+    result = tasks.copy_partition(filesystem(AWS_CONN_ID), layout_.curated, partition, filesystem(conn_id), root)
+    return {"cloud": cloud, **result}

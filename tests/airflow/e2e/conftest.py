@@ -9,7 +9,6 @@ In CI (CI=true) a missing stand-in binary fails; locally it skips.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,17 +21,10 @@ for _path in (REPO, REPO / "airflow" / "dags"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
+from tests.conftest import require  # skips locally, fails in CI (CI=true)
+
 #: Short first retry so the outage test takes seconds; production keeps 1 min.
 RETRY_DELAY_S = 2
-
-
-def require(condition: bool, why: str) -> None:
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"required in CI: {why}")
-    pytest.skip(why)
 
 
 @dataclass
