@@ -34,6 +34,8 @@ from environments import naming
 from environments.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
+#: The Airflow code the AWS orchestration stack bundles (only its files are read).
+AIRFLOW_DIR = ENVIRONMENTS_DIR.parent / "airflow"
 
 #: Airflow 3 releases that Amazon MWAA publishes images for (aws/amazon-mwaa-docker-images:
 #: images/airflow/<version>; the MWAA user guide's "Apache Airflow versions" page lists
@@ -523,6 +525,9 @@ def _semantic_problems(file: str, env: Environment, stem: str) -> list[Problem]:
     check_name("prefix", env.prefix, "azure_storage_account", naming.azure_storage_account(env.prefix, env.name))
     for purpose in ("dags", "access-logs"):
         check_name("prefix", env.prefix, "s3_bucket", naming.s3_platform_bucket(env.prefix, env.name, purpose))
+    script = env.orchestration.startup_script
+    if script is not None and not (AIRFLOW_DIR / script).is_file():
+        problems.append(Problem(file, "orchestration.startup_script", script, "no such file under airflow/"))
     gcs_logs = naming.gcs_platform_bucket(env.prefix, env.name, naming.GCS_ACCESS_LOGS_PURPOSE)
     check_name("prefix", env.prefix, "gcs_bucket", gcs_logs)
     check_name("prefix", env.prefix, "gke_cluster", naming.gke_cluster(env.prefix, env.name))

@@ -14,16 +14,13 @@ from pathlib import Path
 
 from constructs import Construct
 
-from environments.schema import Environment
+from environments.schema import AIRFLOW_DIR, Environment
 from modules.aws.dag_bundle import DagBundle, DagBundleProps
 from modules.aws.mwaa_environment import MwaaEnvironment, MwaaEnvironmentProps
 from stacks import providers
 from stacks.aws import AwsNetworkStack, AwsPlatformStack
 from stacks.base import PlatformStack
 from stacks.mwaa_options import airflow_configuration_options, vault_port
-
-#: The Airflow code this repo ships (never imported here; only its files are read).
-AIRFLOW_DIR = Path(__file__).resolve().parent.parent / "airflow"
 
 
 class AwsOrchestrationStack(PlatformStack):
