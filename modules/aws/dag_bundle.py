@@ -18,6 +18,7 @@ so the synthesized stack is self-contained and relocatable.
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -107,7 +108,14 @@ class DagBundle(Construct):
 
         self.plugins: BundledObject | None = None
         if props.plugins_dir is not None and bundle_files(props.plugins_dir):
-            archive = deterministic_zip(props.plugins_dir, Path(tempfile.mkdtemp(prefix="plugins-")) / "plugins.zip")
+            # Content-addressed, so repeated synths reuse one file instead of leaving a new one each time.
+            sources = bundle_files(props.plugins_dir)
+            names = "\n".join(f.relative_to(props.plugins_dir).as_posix() for f in sources)
+            key = hashlib.sha256(names.encode() + sha256(*sources).encode()).hexdigest()[:16]
+            archive = Path(tempfile.gettempdir()) / f"cloud-conductor-plugins-{key}.zip"
+            if not archive.is_file():
+                partial = archive.with_name(f"{archive.name}.{os.getpid()}.partial")
+                os.replace(deterministic_zip(props.plugins_dir, partial), archive)  # atomic for parallel synths
             self.plugins = self._versioned("plugins.zip", archive, sha256(archive))
 
         self.startup_script: BundledObject | None = None
