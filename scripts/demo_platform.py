@@ -21,6 +21,7 @@ import re
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -111,9 +112,21 @@ def apply_local_aws(stacks_dir: Path, moto_url: str, workdir: Path,
     for wave in waves:  # one init at a time: parallel inits race on the shared plugin cache
         for name in wave:
             run(name, "init")
-    for wave in waves:
-        with ThreadPoolExecutor(max(1, len(wave))) as pool:
-            list(pool.map(lambda n: run(n, "apply", "-auto-approve", "-parallelism=30"), wave))
+    done = threading.Event()
+
+    def heartbeat() -> None:  # the platform apply is quiet for ~100 s (moto lifecycle polling)
+        started = time.monotonic()
+        while not done.wait(20):
+            progress(f"  still applying ({time.monotonic() - started:.0f} s)")
+
+    beat = threading.Thread(target=heartbeat, daemon=True)
+    beat.start()
+    try:
+        for wave in waves:
+            with ThreadPoolExecutor(max(1, len(wave))) as pool:
+                list(pool.map(lambda n: run(n, "apply", "-auto-approve", "-parallelism=30"), wave))
+    finally:
+        done.set()
     return timings
 
 

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import atexit
 import base64
-import hashlib
 import importlib.util
 import os
 import secrets
 import signal
-import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -32,6 +31,13 @@ from pathlib import Path
 from typing import Self
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.integration.aws_local import (
+    free_port,  # one free-port helper for every local server
+)
+
 MOTO_SERVER = REPO / ".venv" / "bin" / "moto_server"
 AZURITE_BLOB = REPO / "node_modules" / ".bin" / "azurite-blob"
 BAO = REPO / ".venv" / "bin" / "bao"
@@ -41,12 +47,6 @@ GCS_BINARY = Path("vendor") / "fake-gcs-server" / "bin" / "fake-gcs-server-linux
 
 class MissingToolError(RuntimeError):
     """A stand-in's binary is not installed (`make setup` installs all four)."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fake_gcs_binary() -> Path:
@@ -215,8 +215,3 @@ class Standins:
 
     def describe(self) -> str:
         return ", ".join(f"{s.name} {s.url}" for s in self.all)
-
-
-def fingerprint(value: str) -> str:
-    """A short non-reversible tag for logs (never log a secret itself)."""
-    return hashlib.sha256(value.encode()).hexdigest()[:8]
