@@ -81,3 +81,23 @@ class Stack:
 def stacks(synth_root) -> dict[str, Stack]:
     root = synth_root / "stacks"
     return {p.name: Stack(p.name, p) for p in sorted(root.iterdir()) if (p / "cdk.tf.json").is_file()}
+
+
+def synth_environment(data: dict, name: str, workdir: Path):
+    """Synthesize one environment given as data (e.g. a copy of dev with every knob flipped).
+
+    Returns the validated Environment and its stacks by name. Goes through main.py,
+    exactly as `make synth` does.
+    """
+    import yaml
+
+    from environments.schema import load_environment
+
+    envdir = workdir / "environments"
+    envdir.mkdir(parents=True, exist_ok=True)
+    (envdir / f"{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    result = synth_into(workdir / "cdktf.out", extra=["--environments", str(envdir)])
+    assert result.returncode == 0, result.stderr
+    stacks = workdir / "cdktf.out" / "stacks"
+    env = load_environment(envdir / f"{name}.yaml")
+    return env, {p.name: Stack(p.name, p) for p in stacks.iterdir() if (p / "cdk.tf.json").is_file()}

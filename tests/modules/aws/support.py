@@ -7,17 +7,14 @@ import atexit
 import copy
 import functools
 import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import yaml
 
-from environments.schema import ENVIRONMENTS_DIR, load_environment
-from tests.conftest import REPO, Stack
+from environments.schema import ENVIRONMENTS_DIR
+from tests.conftest import Stack, synth_environment
 
 NAME = "awsknobs"
 
@@ -52,19 +49,8 @@ def knob_environment() -> dict:
 @functools.lru_cache(maxsize=1)
 def knob_stacks() -> tuple[object, dict[str, Stack]]:
     root = Path(tempfile.mkdtemp(prefix="aws-knobs-"))
-    atexit.register(shutil.rmtree, root, True)
-    (root / "environments").mkdir()
-    (root / "environments" / f"{NAME}.yaml").write_text(yaml.safe_dump(knob_environment(), sort_keys=False))
-    env_vars = {k: v for k, v in os.environ.items() if k != "CDKTF_OUTDIR"}
-    result = subprocess.run(
-        [sys.executable, str(REPO / "main.py"), "--environments", str(root / "environments"),
-         "--outdir", str(root / "cdktf.out")],
-        cwd=REPO, env=env_vars, capture_output=True, text=True, check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    env = load_environment(root / "environments" / f"{NAME}.yaml")
-    stacks = root / "cdktf.out" / "stacks"
-    return env, {p.name: Stack(p.name, p) for p in stacks.iterdir() if (p / "cdk.tf.json").is_file()}
+    atexit.register(shutil.rmtree, root, True)  # one synth per session, removed when it ends
+    return synth_environment(knob_environment(), NAME, root)
 
 
 def ref(rtype: str, logical: str, attribute: str) -> str:

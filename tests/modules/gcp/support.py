@@ -10,17 +10,14 @@ from __future__ import annotations
 import atexit
 import copy
 import functools
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import yaml
 
-from environments.schema import ENVIRONMENTS_DIR, load_environment
-from tests.conftest import REPO, Stack
+from environments.schema import ENVIRONMENTS_DIR
+from tests.conftest import Stack, synth_environment
 
 NAME = "alt"
 
@@ -62,15 +59,4 @@ def knob_environment() -> dict:
 def knob_stacks() -> tuple[object, dict[str, Stack]]:
     root = Path(tempfile.mkdtemp(prefix="knobs-"))
     atexit.register(shutil.rmtree, root, True)  # one synth per session, removed when it ends
-    (root / "environments").mkdir()
-    (root / "environments" / f"{NAME}.yaml").write_text(yaml.safe_dump(knob_environment(), sort_keys=False))
-    env_vars = {k: v for k, v in os.environ.items() if k != "CDKTF_OUTDIR"}
-    result = subprocess.run(
-        [sys.executable, str(REPO / "main.py"), "--environments", str(root / "environments"),
-         "--outdir", str(root / "cdktf.out")],
-        cwd=REPO, env=env_vars, capture_output=True, text=True, check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    env = load_environment(root / "environments" / f"{NAME}.yaml")
-    stacks = root / "cdktf.out" / "stacks"
-    return env, {p.name: Stack(p.name, p) for p in stacks.iterdir() if (p / "cdk.tf.json").is_file()}
+    return synth_environment(knob_environment(), NAME, root)
