@@ -12,8 +12,10 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 
 mirror=${TF_PROVIDER_MIRROR:-}
 if [ -z "$mirror" ]; then
-  # A shallow search of the filesystem (about 0.3 s), skipping pseudo-filesystems and this repo.
-  found=$(find / \( -path /proc -o -path /sys -o -path /dev -o -path "$repo" \) -prune -o \
+  # A shallow search of the filesystem (about 0.3 s), skipping pseudo-filesystems, this
+  # repo, and any checkout's plugin caches (.cache, .terraform), which only look like mirrors.
+  found=$(find / \( -path /proc -o -path /sys -o -path /dev -o -path "$repo" \
+                    -o -name .cache -o -name .terraform -o -name node_modules \) -prune -o \
             -maxdepth 5 -type d -name registry.terraform.io -print 2>/dev/null | head -n 1 || true)
   [ -n "$found" ] && mirror=$(dirname "$found")
 fi
