@@ -170,7 +170,10 @@ def _curated_order(checked: Validated, valid: pa.Array) -> pa.Array:
     keep = np.flatnonzero(valid.to_numpy(zero_copy_only=False))
     if len(keep) == 0:
         return pa.array(keep)
-    days = checked.call_start_time.cast(pa.date32()).cast(pa.int32()).to_numpy()[keep]
+    # Microseconds since the epoch, floor-divided into days as the date32 cast
+    # does (and if they ever disagreed, the writer would sort instead).
+    micros = checked.call_start_time.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    days = micros[keep] // 86_400_000_000
     lo = int(days.min())
     if int(days.max()) - lo < 1 << 15:  # the usual case: a radix sort on int16
         order = np.argsort((days - lo).astype(np.int16), kind="stable")
