@@ -38,6 +38,7 @@ def _read_json(fs: pafs.FileSystem, path: str) -> dict | None:
 
 
 def _write_json(fs: pafs.FileSystem, path: str, data: dict) -> None:
+    fs.create_dir(path.rsplit("/", 1)[0], recursive=True)  # a no-op on S3; needed on disk
     with fs.open_output_stream(path) as out:
         out.write(json.dumps(data, sort_keys=True).encode("utf-8"))
 
