@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         stages["other"] = total - sum(stages.values())
         print("\nper-stage time of ours (under target; wall clock):")
         for stage, secs in sorted(stages.items(), key=lambda kv: -kv[1]):
-            print(f"  {stage:12s}{secs:8.2f} s  {secs / total:6.1%}  {secs / args.records * 1e9:7.0f} ns/record")
+            print(f"  {stage:18s}{secs:8.2f} s  {secs / total:6.1%}  {secs / args.records * 1e9:7.0f} ns/record")
     return 0
 
 

@@ -185,3 +185,25 @@ def test_quarantine_keeps_each_structured_field_capped_and_email_free(tmp_path, 
         == ["id-0", "cust-0", "agent-0", "0s", "s0", "t0"]
     assert q[2]["agent_id"] == "ops mail [EMAIL] now" and q[2]["customer_id"] == "cust-1"
     assert q[3]["call_id"] == "x" * 64 and q[3]["agent_id"] == "agent-2"
+
+
+def test_nested_stage_timings_are_not_counted_twice(monkeypatch) -> None:
+    clock = iter([0.0, 1.0, 4.0, 6.0])  # outer starts, inner starts, inner ends, outer ends
+    monkeypatch.setattr(ingest_mod.time, "perf_counter", lambda: next(clock))
+    sink: dict[str, float] = {}
+    timer = ingest_mod._Timer(sink)
+    with timer.stage("outer"), timer.stage("inner"):
+        pass
+    assert sink == {"outer": 3.0, "inner": 3.0}
+
+
+def test_timings_cover_the_masking_parts(tmp_path, key) -> None:
+    import time
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    run(list(synthetic.records(500, seed=6)), tmp_path, key, timings=timings)
+    elapsed = time.perf_counter() - start
+    assert {"read", "parse", "validate", "mask", "mask:gather", "mask:pseudonymise", "mask:redact",
+            "write"} <= set(timings)
+    assert all(v >= 0 for v in timings.values()) and sum(timings.values()) <= elapsed
