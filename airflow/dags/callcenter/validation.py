@@ -115,12 +115,63 @@ def _parse_timestamps(text: pa.Array, shape_ok: pa.Array) -> tuple[pa.Array, pa.
     return pc.fill_null(ts, pa.scalar(0, _TS)), bad
 
 
+# Byte layouts of the two canonical forms: "2026-11-20T10:11:12+05:30" and
+# "2026-11-20T10:11:12Z". D = ASCII digit; other entries are the allowed bytes.
+_D = b"0123456789"
+_LAYOUTS = {
+    25: [_D] * 4 + [b"-"] + [_D] * 2 + [b"-"] + [_D] * 2 + [b"T "] + [_D] * 2 + [b":"] + [_D] * 2 + [b":"]
+        + [_D] * 2 + [b"+-"] + [_D] * 2 + [b":"] + [_D] * 2,
+    20: [_D] * 4 + [b"-"] + [_D] * 2 + [b"-"] + [_D] * 2 + [b"T "] + [_D] * 2 + [b":"] + [_D] * 2 + [b":"]
+        + [_D] * 2 + [b"Z"],
+}
+_LAYOUT_TABLES = {width: np.array([[b in allowed for b in range(256)] for allowed in layout], dtype=bool)
+                  for width, layout in _LAYOUTS.items()}
+
+
+def _fixed_layout(text: pa.Array, width: int) -> np.ndarray | None:
+    """Per value: is it exactly `width` bytes in that canonical layout. Values
+    of other widths are swapped for a filler first so that the bytes form one
+    (n, width) matrix checked column by column, no regex and no gather; None
+    when too few values have that width to be worth it."""
+    lengths = pc.binary_length(text).to_numpy(zero_copy_only=False)
+    right_width = lengths == width
+    if right_width.sum() * 4 < len(lengths):
+        return None
+    if not right_width.all():
+        text = pc.if_else(pa.array(right_width), text, pa.scalar("0" * width))
+    _, offsets, data = text.buffers()
+    start = np.frombuffer(offsets, np.int32, 1, text.offset * 4)[0]
+    matrix = np.frombuffer(data, np.uint8, len(text) * width, int(start)).reshape(len(text), width)
+    ok = right_width.copy()
+    for col, table in enumerate(_LAYOUT_TABLES[width]):
+        ok &= table[matrix[:, col]]
+    return ok
+
+
+def _canonical(text: pa.Array) -> pa.Array:
+    """The CANONICAL_TIMESTAMP regex, or a subset of what it accepts: values in
+    the two fixed layouts are checked byte by byte (~20 ns instead of ~80 ns
+    per value); the regex runs only on values in neither."""
+    found = np.zeros(len(text), dtype=bool)
+    checked = np.zeros(len(text), dtype=bool)
+    for width in _LAYOUTS:
+        ok = _fixed_layout(text, width)
+        if ok is not None:
+            found |= ok
+            checked |= ok
+    rest = np.flatnonzero(~checked)
+    if len(rest):
+        found[rest] = pc.match_substring_regex(pc.take(text, pa.array(rest)), CANONICAL_TIMESTAMP).to_numpy(
+            zero_copy_only=False)
+    return pa.array(found)
+
+
 def _timestamp_shape(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Per value: does it start like an ISO date-time, and does it end in a UTC
-    offset or Z. One regex settles both for values in the canonical layout
-    (~80 ns); the rest get the two narrower regexes, each only on the short
+    offset or Z. Values in the canonical layout have both (settled cheaply by
+    _canonical); the rest get the two narrower regexes, each only on the short
     head/tail of the value (~190 ns together when run on every value)."""
-    canonical = pc.match_substring_regex(text, CANONICAL_TIMESTAMP)
+    canonical = _canonical(text)
     other = pc.invert(canonical)
     picked = pc.indices_nonzero(other)
     if len(picked) == 0:

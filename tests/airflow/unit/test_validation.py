@@ -217,3 +217,18 @@ def test_malformed_lines_mid_block_quarantine_exactly_those_lines(tmp_path, key,
     expected = {no: reason for no, (_, reason) in bad.items() if reason}
     assert {r["line"]: r["reason"] for r in quarantined(tmp_path)} == expected
     assert (result.records_in, result.quarantined) == (200, len(expected))
+
+
+@pytest.mark.parametrize("filler", ["2026-11-20T10:11:12+05:30", "2026-11-20T10:11:12Z", "x"])
+def test_canonical_timestamp_byte_check_agrees_with_the_regex(filler: str) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from callcenter import validation
+
+    odd = ["2026-11-20T10:11:12+05:30", "2026-11-20 10:11:12-02:00", "2026-11-20T10:11:12.1234Z",
+           "2026-11-20T10:11:12Z", "2026-11-20T10:11:12", "2026-11-20T10:11:12+0530", "2026-11-20T10:11:1a+05:30",
+           "2026-11-20X10:11:12+05:30", "2026-11-20T10:11:12*05:30", "2026-11-2T10:11:12+05:30", "",
+           "2026-11-20T10:11:12+05:3é", "２０２６-11-20T10:11:12Z", "2026-11-20T10:11:12.123456789+05:30"]
+    values = pa.array(["pad"] + [filler] * 40 + odd + [filler] * 5).slice(1)
+    expected = pc.match_substring_regex(values, validation.CANONICAL_TIMESTAMP).to_pylist()
+    assert validation._canonical(values).to_pylist() == expected
