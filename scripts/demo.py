@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import json
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -249,7 +250,13 @@ def seed_quality(fs_azure: Any, layout: Any, customers_by_day: dict[str, set[str
                     for day, ids in customers_by_day.items()})
 
 
+def _unwind(signum: int, frame: object) -> None:
+    """SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C, so the stand-ins are stopped."""
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _unwind)
     try:
         sys.exit(main(sys.argv[1:]))
     except DemoError as error:

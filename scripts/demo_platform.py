@@ -14,13 +14,16 @@ same flow:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import re
 import secrets
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -91,27 +94,61 @@ def synth_local(outdir: Path) -> Path:
     return outdir / "stacks"
 
 
+class StoppableTerraform:
+    """terraform runs, each in its own process group and tracked, so an interrupted
+    demo stops them at once instead of waiting ~2 min for an apply against moto.
+    (tests/integration/aws_local.terraform runs to completion; a test has no Ctrl-C.)"""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self._running: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, stack_dir: Path, *args: str) -> tuple[int, str]:
+        with tempfile.TemporaryFile() as out:
+            process = subprocess.Popen(["terraform", *args, "-no-color", "-input=false"], cwd=stack_dir,
+                                       env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            with self._lock:
+                self._running.add(process)
+            try:
+                code = process.wait()
+            finally:
+                with self._lock:
+                    self._running.discard(process)
+            out.seek(0)
+            return code, out.read().decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        """SIGINT first (terraform stops cleanly and releases its state), then SIGKILL."""
+        with self._lock:
+            running = list(self._running)
+        for sig in (signal.SIGINT, signal.SIGKILL):
+            for process in running:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, sig)
+            deadline = time.monotonic() + 10
+            while any(p.poll() is None for p in running) and time.monotonic() < deadline:
+                time.sleep(0.1)
+
+
 def apply_local_aws(stacks_dir: Path, moto_url: str, workdir: Path,
                     progress: Callable[[str], None] = print) -> dict[str, float]:
     """terraform init + apply of every local AWS stack against moto; seconds per stack."""
-    from tests.integration.aws_local import terraform, terraform_env, terraform_rc
+    from tests.integration.aws_local import terraform_env, terraform_rc
 
-    env = terraform_env(moto_url, terraform_rc(workdir))
+    terraform = StoppableTerraform(terraform_env(moto_url, terraform_rc(workdir)))
     waves = [[f"local-{c}" for c in wave if (stacks_dir / f"local-{c}").is_dir()] for wave in AWS_WAVES]
     timings: dict[str, float] = {}
 
     def run(name: str, *args: str) -> None:
         started = time.monotonic()
-        result = terraform(stacks_dir / name, env, *args)
-        if result.returncode != 0:
-            raise RuntimeError(f"terraform {args[0]} {name} failed:\n{(result.stdout + result.stderr)[-3000:]}")
+        code, output = terraform(stacks_dir / name, *args)
+        if code != 0:
+            raise RuntimeError(f"terraform {args[0]} {name} failed:\n{output[-3000:]}")
         if args[0] == "apply":
             timings[name] = round(time.monotonic() - started, 1)
             progress(f"  applied {name} in {timings[name]:.0f} s")
 
-    for wave in waves:  # one init at a time: parallel inits race on the shared plugin cache
-        for name in wave:
-            run(name, "init")
     done = threading.Event()
 
     def heartbeat() -> None:  # the platform apply is quiet for ~100 s (moto lifecycle polling)
@@ -119,14 +156,22 @@ def apply_local_aws(stacks_dir: Path, moto_url: str, workdir: Path,
         while not done.wait(20):
             progress(f"  still applying ({time.monotonic() - started:.0f} s)")
 
-    beat = threading.Thread(target=heartbeat, daemon=True)
-    beat.start()
+    threading.Thread(target=heartbeat, daemon=True).start()
+    pool = ThreadPoolExecutor(2)
     try:
+        for wave in waves:  # one init at a time: parallel inits race on the shared plugin cache
+            for name in wave:
+                run(name, "init")
         for wave in waves:
-            with ThreadPoolExecutor(max(1, len(wave))) as pool:
-                list(pool.map(lambda n: run(n, "apply", "-auto-approve", "-parallelism=30"), wave))
+            futures = [pool.submit(run, name, "apply", "-auto-approve", "-parallelism=30") for name in wave]
+            for future in futures:
+                future.result()
+    except BaseException:
+        terraform.stop()
+        raise
     finally:
         done.set()
+        pool.shutdown(wait=True, cancel_futures=True)
     return timings
 
 
