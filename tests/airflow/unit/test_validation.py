@@ -232,3 +232,21 @@ def test_canonical_timestamp_byte_check_agrees_with_the_regex(filler: str) -> No
     values = pa.array(["pad"] + [filler] * 40 + odd + [filler] * 5).slice(1)
     expected = pc.match_substring_regex(values, validation.CANONICAL_TIMESTAMP).to_pylist()
     assert validation._canonical(values).to_pylist() == expected
+
+
+def test_validate_accepts_chunked_and_large_string_columns() -> None:
+    # Callers may hand in columns of a pyarrow Table (chunked) or large_string;
+    # the numpy fast paths must not change their verdicts.
+    import pyarrow as pa
+    from callcenter.contract import FIELDS
+    from callcenter.validation import validate
+
+    rows = [good_record(), good_record(customer_phone="call me", duration=-1),
+            good_record(call_start_time="2026-11-20T10:11:12")]
+    plain = {f: pa.array([None if r.get(f) is None else str(r[f]) for r in rows], pa.string()) for f in FIELDS}
+    expected = validate(plain).reasons.to_pylist()
+    assert expected == [None, "bad_phone;negative_duration", "missing_timezone"]
+    for ty in (pa.string(), pa.large_string()):
+        chunked = {f: pa.chunked_array([a.slice(0, 1).cast(ty), a.slice(1).cast(ty)]) for f, a in plain.items()}
+        assert validate(chunked).reasons.to_pylist() == expected
+        assert validate({f: a.cast(ty) for f, a in plain.items()}).reasons.to_pylist() == expected
