@@ -3,7 +3,7 @@
 One session platform (conftest.py); the runs build on each other:
   first run    ingest + distribute + customer_360 on export A (with known malformed lines)
   re-run       export A uploaded again, ingest + distribute again: nothing duplicated
-  outage       export B; fake-gcs-server stopped as distribute starts, restarted 30 s later
+  outage       export B; fake-gcs-server stopped as distribute starts, restarted 40 s later
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.airflow.e2e.conftest import REPO
 
 DAY_A, DAY_B = date(2026, 11, 20), date(2026, 11, 21)
 N_GOOD_A, N_GOOD_B = 3000, 1000
-GCS_DOWN_S = 30  # longer than the GCS client's own retry window (stores.CLIENT_RETRY), so Airflow must retry
+GCS_DOWN_S = 40  # longer than the GCS client's own retry window (stores.CLIENT_RETRY), so Airflow must retry
 
 
 def _good_lines(n: int, seed: int, day: date) -> list[str]:
