@@ -91,7 +91,8 @@ def run_checkov(root: Path, selected: set[str]) -> tuple[list[Finding], dict[str
     checkov = Path(sys.executable).with_name("checkov")
     command = [str(checkov), "--compact", "-o", "json", "--framework", "terraform_json", "-d", str(root)]
     # BC_SKIP_MAPPING: checkov otherwise calls a web API for guideline mappings, which fails offline.
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
+    # XDG_CACHE_HOME: checkov's update checker otherwise writes a cache file in ~/.cache.
+    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "XDG_CACHE_HOME": str(REPO / ".cache" / "xdg")}
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if result.returncode not in (0, 1):
         raise InputError(f"checkov exited {result.returncode}: {result.stderr.strip()[-2000:]}")

@@ -49,8 +49,9 @@ def openbao_dev_server(log_dir: Path):
     process = subprocess.Popen(
         [binary, "server", "-dev", f"-dev-listen-address=127.0.0.1:{port}", f"-dev-root-token-id={root_token}"],
         stdout=log, stderr=subprocess.STDOUT,
-        # No inherited VAULT_* settings may point the dev server anywhere else.
-        env={k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))},
+        # No inherited VAULT_* settings may point the dev server anywhere else, and its
+        # token helper writes ~/.vault-token: HOME is the run's own folder.
+        env={**{k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}, "HOME": str(log_dir)},
     )
     try:
         client = hvac.Client(url=address, token=root_token)
