@@ -30,6 +30,14 @@ def compose(app: App, env: Environment) -> None:
     VaultStack(app, env, aws=aws_platform, gcp=gcp_platform, azure=azure_platform)
 
 
+def build(environments: list[Environment], outdir: str | None = None) -> App:
+    """One App with every stack of every environment (outdir None: the cdktf CLI's choice)."""
+    app = App() if outdir is None else App(outdir=outdir)
+    for env in environments:
+        compose(app, env)
+    return app
+
+
 def synth(environments: list[Environment], outdir: str = "cdktf.out") -> None:
     """Synthesize, replacing ``outdir`` only once every stack has been written.
 
@@ -37,19 +45,13 @@ def synth(environments: list[Environment], outdir: str = "cdktf.out") -> None:
     write straight into it.
     """
     if os.environ.get("CDKTF_OUTDIR"):
-        app = App()
-        for env in environments:
-            compose(app, env)
-        app.synth()
+        build(environments).synth()
         return
     final = Path(outdir)
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = final.with_name(final.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
-    app = App(outdir=str(staging))
-    for env in environments:
-        compose(app, env)
-    app.synth()
+    build(environments, str(staging)).synth()
     previous = final.with_name(final.name + ".previous")
     shutil.rmtree(previous, ignore_errors=True)
     if final.exists():
