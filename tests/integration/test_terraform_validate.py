@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -58,12 +59,18 @@ def required_sources(stack_dir: Path) -> set[str]:
     return sources
 
 
+# Terraform's plugin cache is not safe for concurrent installs ("still not detected in
+# .terraform/providers"), so inits take turns; validates, the slower half, run in parallel.
+_INIT_LOCK = threading.Lock()
+
+
 def validate(stack_dir: Path, workdir: Path, env: dict[str, str]) -> tuple[str, str]:
     shutil.copytree(stack_dir, workdir)
-    init = subprocess.run(
-        ["terraform", "init", "-backend=false", "-input=false", "-no-color"],
-        cwd=workdir, env=env, capture_output=True, text=True,
-    )
+    with _INIT_LOCK:
+        init = subprocess.run(
+            ["terraform", "init", "-backend=false", "-input=false", "-no-color"],
+            cwd=workdir, env=env, capture_output=True, text=True,
+        )
     if init.returncode != 0:
         return "init-failed", init.stdout + init.stderr
     result = subprocess.run(
@@ -74,11 +81,7 @@ def validate(stack_dir: Path, workdir: Path, env: dict[str, str]) -> tuple[str, 
 
 @pytest.fixture(scope="session")
 def validation(synth_root, terraform_rc, tmp_path_factory) -> dict[str, tuple[str, str]]:
-    """Validate every installable stack once, four at a time (each run is mostly provider start-up).
-
-    The first stack runs alone so it fills the shared plugin cache; concurrent
-    first installs into one cache race each other.
-    """
+    """Validate every installable stack once, four at a time (each run is mostly provider start-up)."""
     require_tool("terraform")
     mirrored = mirrored_providers(terraform_rc)
     online = os.environ.get("TF_REGISTRY_ONLINE") == "1" or mirrored is None
@@ -91,9 +94,6 @@ def validation(synth_root, terraform_rc, tmp_path_factory) -> dict[str, tuple[st
             missing = required_sources(stack_dir) - (mirrored or set())
             if missing and not online:
                 results[stack_dir.name] = ("not-installable", ", ".join(sorted(missing)))
-                continue
-            if not results and not jobs:
-                results[stack_dir.name] = validate(stack_dir, work / stack_dir.name, env)
                 continue
             jobs[stack_dir.name] = pool.submit(validate, stack_dir, work / stack_dir.name, env)
         for name, job in jobs.items():
