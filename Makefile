@@ -38,7 +38,7 @@ help:
 	@echo "make policy           the checkov gate alone, on dev, staging and prod"
 	@echo "make bench            synth eager vs lazy; pipeline baseline vs ours"
 	@echo "make demo             the whole flow on local stand-ins"
-	@echo "make plan ENV=dev     cdktf plan 'dev-*'     (environments: $(ENVIRONMENTS))"
+	@echo "make plan ENV=dev     cdktf plan for every dev-* stack (environments: $(ENVIRONMENTS))"
 	@echo "make deploy ENV=dev   cdktf deploy 'dev-*'"
 
 prereqs:
@@ -96,8 +96,12 @@ check-env:
 # `terraform providers lock`, which ignores the mirror.
 LOCK_FLAG = $(if $(shell grep -l filesystem_mirror .cache/terraform.rc 2>/dev/null),--skip-provider-lock,)
 
-plan: check-env setup
-	$(CDKTF) plan '$(ENV)-*' $(LOCK_FLAG)
+# `cdktf plan` (diff) takes one stack, unlike deploy, so the glob is expanded here
+# over one synth: the same stacks `cdktf deploy '$(ENV)-*'` selects.
+plan: check-env setup synth
+	for stack in $$(cd cdktf.out/stacks && ls -d $(ENV)-*); do \
+	  echo "== $$stack"; $(CDKTF) plan "$$stack" --skip-synth $(LOCK_FLAG) || exit 1; \
+	done
 
 deploy: check-env setup
 	$(CDKTF) deploy '$(ENV)-*' $(LOCK_FLAG)
