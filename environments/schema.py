@@ -66,11 +66,15 @@ def _member_of(allowed: frozenset[str], what: str):
     return AfterValidator(check)
 
 
-def _cidr(value: str) -> str:
+def _ipv4_block(value: str, example: str):
     try:
-        network = ipaddress.ip_network(value, strict=True)
+        return ipaddress.ip_network(value, strict=True)
     except ValueError:
-        raise ValueError("must be an IPv4 CIDR block with no host bits set, e.g. 10.0.0.0/16") from None
+        raise ValueError(f"must be an IPv4 CIDR block with no host bits set, e.g. {example}") from None
+
+
+def _cidr(value: str) -> str:
+    network = _ipv4_block(value, "10.0.0.0/16")
     if network.version != 4 or not network.is_private:
         raise ValueError("must be a private IPv4 range (RFC 1918)")
     return value
@@ -277,10 +281,7 @@ class AzureNetwork(Network):
 
 
 def _public_cidr(value: str) -> str:
-    try:
-        network = ipaddress.ip_network(value, strict=True)
-    except ValueError:
-        raise ValueError("must be an IPv4 CIDR block with no host bits set, e.g. 203.0.113.0/24") from None
+    network = _ipv4_block(value, "203.0.113.0/24")
     if network.version != 4 or not network.is_global:
         raise ValueError("must be a public IPv4 range (Key Vault firewall rules take public addresses only)")
     return value
