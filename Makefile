@@ -18,6 +18,9 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 export BC_SKIP_MAPPING := TRUE
 export TF_CLI_CONFIG_FILE := $(REPO)/.cache/terraform.rc
+# The cdktf CLI otherwise points TF_PLUGIN_CACHE_DIR at ~/.terraform.d/plugin-cache;
+# the CLI config above already names the repo's own cache.
+export CDKTF_DISABLE_PLUGIN_CACHE_ENV := true
 export TF_IN_AUTOMATION := 1
 export PATH := $(REPO)/.cache/tools/bin:$(REPO)/node_modules/.bin:$(PATH)
 
