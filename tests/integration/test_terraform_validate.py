@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -59,20 +58,17 @@ def required_sources(stack_dir: Path) -> set[str]:
     return sources
 
 
-# Terraform's plugin cache is not safe for concurrent installs ("still not detected in
-# .terraform/providers"), so inits take turns; validates, the slower half, run in parallel.
-_INIT_LOCK = threading.Lock()
-
-
-def validate(stack_dir: Path, workdir: Path, env: dict[str, str]) -> tuple[str, str]:
+def init(stack_dir: Path, workdir: Path, env: dict[str, str]) -> tuple[str, str] | None:
+    """`terraform init` in a copy of the stack; None when it worked, else the failure."""
     shutil.copytree(stack_dir, workdir)
-    with _INIT_LOCK:
-        init = subprocess.run(
-            ["terraform", "init", "-backend=false", "-input=false", "-no-color"],
-            cwd=workdir, env=env, capture_output=True, text=True,
-        )
-    if init.returncode != 0:
-        return "init-failed", init.stdout + init.stderr
+    result = subprocess.run(
+        ["terraform", "init", "-backend=false", "-input=false", "-no-color"],
+        cwd=workdir, env=env, capture_output=True, text=True,
+    )
+    return None if result.returncode == 0 else ("init-failed", result.stdout + result.stderr)
+
+
+def validate(workdir: Path, env: dict[str, str]) -> tuple[str, str]:
     result = subprocess.run(
         ["terraform", "validate", "-json", "-no-color"], cwd=workdir, env=env, capture_output=True, text=True
     )
@@ -81,23 +77,35 @@ def validate(stack_dir: Path, workdir: Path, env: dict[str, str]) -> tuple[str, 
 
 @pytest.fixture(scope="session")
 def validation(synth_root, terraform_rc, tmp_path_factory) -> dict[str, tuple[str, str]]:
-    """Validate every installable stack once, four at a time (each run is mostly provider start-up)."""
+    """Validate every installable stack once.
+
+    Two phases. Every init runs first, one at a time: without a lock file,
+    Terraform re-installs a provider into the shared plugin cache on each init,
+    and a validate reading the cache through its symlinks at that moment found
+    nothing ("no package for registry.terraform.io/hashicorp/aws 5.100.0 cached
+    in .terraform/providers", seen in a clean-clone run). Then the validates,
+    mostly provider start-up, run four at a time against a cache nobody writes.
+    """
     require_tool("terraform")
     mirrored = mirrored_providers(terraform_rc)
     online = os.environ.get("TF_REGISTRY_ONLINE") == "1" or mirrored is None
     env = {**os.environ, "TF_CLI_CONFIG_FILE": str(terraform_rc), "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
     work = tmp_path_factory.mktemp("validate")
     results: dict[str, tuple[str, str]] = {}
-    jobs = {}
+    ready: list[str] = []
+    for stack_dir in sorted((synth_root / "stacks").iterdir()):
+        missing = required_sources(stack_dir) - (mirrored or set())
+        if missing and not online:
+            results[stack_dir.name] = ("not-installable", ", ".join(sorted(missing)))
+            continue
+        failure = init(stack_dir, work / stack_dir.name, env)
+        if failure:
+            results[stack_dir.name] = failure
+        else:
+            ready.append(stack_dir.name)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        for stack_dir in sorted((synth_root / "stacks").iterdir()):
-            missing = required_sources(stack_dir) - (mirrored or set())
-            if missing and not online:
-                results[stack_dir.name] = ("not-installable", ", ".join(sorted(missing)))
-                continue
-            jobs[stack_dir.name] = pool.submit(validate, stack_dir, work / stack_dir.name, env)
-        for name, job in jobs.items():
-            results[name] = job.result()
+        for name, outcome in zip(ready, pool.map(lambda n: validate(work / n, env), ready), strict=True):
+            results[name] = outcome
     return results
 
 
