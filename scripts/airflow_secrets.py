@@ -1,0 +1,114 @@
+"""What Airflow's VaultBackend reads, and the one way it is written.
+
+`make demo` (local OpenBao) and `make vault-seed ENV=<env>` (a deployed Vault)
+both go through here, so the paths, the connection format and the layout JSON
+cannot drift apart:
+
+    <kv mount>/airflow/connections/<conn_id>   {"conn_type", "login", "password", "host", "extra"}
+    <kv mount>/airflow/variables/<key>          {"value": ...}
+
+The masking key is created once and never overwritten: every pseudonym in the
+lake was made with it, so replacing it silently would break joins across days.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+for _path in (REPO, REPO / "airflow" / "dags"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from callcenter.contract import HASH_KEY_MIN_BYTES  # noqa: E402
+from callcenter.layout import DOMAIN, LAYOUT_VARIABLE, MASKING_KEY_VARIABLE, Layout  # noqa: E402
+
+from environments import naming  # noqa: E402
+from environments.schema import Environment  # noqa: E402
+
+MASKING_KEY_BYTES = max(32, HASH_KEY_MIN_BYTES)
+
+
+@dataclass(frozen=True)
+class Conn:
+    """An Airflow connection as stored in Vault (and usable by callcenter.stores)."""
+
+    conn_type: str
+    login: str | None = None
+    password: str | None = None
+    extra: dict[str, Any] | None = None
+    host: str | None = None
+
+    @property
+    def extra_dejson(self) -> dict[str, Any]:
+        return dict(self.extra or {})
+
+    def vault_secret(self) -> dict[str, Any]:
+        secret: dict[str, Any] = {"conn_type": self.conn_type, "extra": json.dumps(self.extra or {})}
+        for name in ("login", "password", "host"):
+            value = getattr(self, name)
+            if value is not None:
+                secret[name] = value
+        return secret
+
+
+def layout_for(env: Environment) -> Layout:
+    """The call_analytics domain's stores, named exactly as the stacks name them."""
+    env.domain(DOMAIN)  # fails loudly if the environment has no such domain
+    p, e = env.prefix, env.name
+    return Layout(
+        raw_bucket=naming.s3_bucket(p, e, DOMAIN, "raw"),
+        curated_bucket=naming.s3_bucket(p, e, DOMAIN, "curated"),
+        quarantine_bucket=naming.s3_bucket(p, e, DOMAIN, "quarantine"),
+        gcs_curated_bucket=naming.gcs_bucket(p, e, DOMAIN, "curated"),
+        gcs_exports_bucket=naming.gcs_bucket(p, e, DOMAIN, "exports"),
+        azure_container=naming.azure_container(DOMAIN),
+        glue_crawler=naming.glue_crawler(p, e, DOMAIN),
+    )
+
+
+def ensure_kv_mount(client: Any, mount: str) -> None:
+    """A kv-v2 mount where the deployed Vault stack would have made one."""
+    if f"{mount}/" not in client.sys.list_mounted_secrets_engines()["data"]:
+        client.sys.enable_secrets_engine("kv", path=mount, options={"version": "2"})
+
+
+def write_connections(client: Any, mount: str, conns: dict[str, Conn]) -> list[str]:
+    """Write (or replace) each connection; returns the paths written."""
+    kv = client.secrets.kv.v2
+    written = []
+    for conn_id, conn in conns.items():
+        path = f"{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/{conn_id}"
+        kv.create_or_update_secret(path, secret=conn.vault_secret(), mount_point=mount)
+        written.append(path)
+    return written
+
+
+def write_layout(client: Any, mount: str, layout: Layout) -> str:
+    path = f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{LAYOUT_VARIABLE}"
+    client.secrets.kv.v2.create_or_update_secret(path, secret={"value": layout.to_json()}, mount_point=mount)
+    return path
+
+
+def ensure_masking_key(client: Any, mount: str, key: bytes | None = None) -> bool:
+    """Create the masking key unless one exists; True when this call created it.
+
+    Check-and-set with cas=0 makes "create only" atomic in Vault itself, so two
+    operators seeding at once cannot both write a key.
+    """
+    import hvac.exceptions
+
+    path = f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{MASKING_KEY_VARIABLE}"
+    value = (key if key is not None else secrets.token_bytes(MASKING_KEY_BYTES)).hex()
+    try:
+        client.secrets.kv.v2.create_or_update_secret(path, secret={"value": value}, cas=0, mount_point=mount)
+    except hvac.exceptions.InvalidRequest as error:
+        if "check-and-set" not in str(error):
+            raise
+        return False
+    return True
