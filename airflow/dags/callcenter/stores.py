@@ -11,8 +11,12 @@ Connection fields used:
 - gcp (`google_cloud_platform`): extra `is_anonymous` + `endpoint_url` for
   fake-gcs-server; otherwise `keyfile_dict` (service-account JSON, e.g. from
   Vault's GCP engine), or Application Default Credentials when absent.
-- azure (`wasb`): login = storage account, password = account key; extra
-  `endpoint_url` for Azurite (`http://127.0.0.1:PORT`).
+- azure (`wasb`), two forms, following Airflow's WasbHook:
+  - Entra ID, for the deployed accounts (they disable shared keys): extra
+    `tenant_id`, login = client id, password = client secret, host = the account
+    URL (`https://<account>.blob.core.windows.net`);
+  - shared key, for Azurite: login = storage account, password = account key;
+    extra `endpoint_url` (`http://127.0.0.1:PORT`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class ConnectionLike(Protocol):
     conn_type: str | None
     login: str | None
     password: str | None
+    host: str | None
 
     @property
     def extra_dejson(self) -> dict[str, Any]: ...
@@ -91,13 +96,34 @@ def gcs(conn: ConnectionLike) -> pafs.GcsFileSystem:
     return pafs.GcsFileSystem(**kwargs)  # Application Default Credentials
 
 
+def azure_account_name(account_url: str | None) -> str | None:
+    """`mystorage` from `https://mystorage.blob.core.windows.net` (or a bare name)."""
+    if not account_url:
+        return None
+    netloc = urlsplit(account_url).netloc if "//" in account_url else account_url
+    name = netloc.split(".", 1)[0]
+    return name or None
+
+
 def azure_blob(conn: ConnectionLike) -> pafs.AzureFileSystem:
-    if not conn.login:
-        raise UnsupportedConnectionError("azure connection needs the storage account name as login")
-    kwargs: dict[str, Any] = {"account_name": conn.login}
-    if conn.password:
-        kwargs["account_key"] = conn.password
-    endpoint = _endpoint(conn.extra_dejson)
+    extra = conn.extra_dejson
+    tenant = extra.get("tenant_id")
+    if tenant:
+        account = azure_account_name(getattr(conn, "host", None))
+        missing = [label for label, value in (("host (account URL)", account), ("login (client id)", conn.login),
+                                               ("password (client secret)", conn.password)) if not value]
+        if missing:
+            raise UnsupportedConnectionError(f"azure connection with tenant_id also needs: {', '.join(missing)}")
+        kwargs: dict[str, Any] = {"account_name": account, "tenant_id": tenant, "client_id": conn.login,
+                                  "client_secret": conn.password}
+    else:
+        if not conn.login:
+            raise UnsupportedConnectionError("azure connection needs the storage account name as login "
+                                             "(or extra tenant_id with client id/secret and the account URL)")
+        kwargs = {"account_name": conn.login}
+        if conn.password:
+            kwargs["account_key"] = conn.password
+    endpoint = _endpoint(extra)
     if endpoint:
         scheme, authority = endpoint
         kwargs.update(blob_storage_authority=authority, dfs_storage_authority=authority,
