@@ -32,7 +32,7 @@ CDKTF := node_modules/.bin/cdktf
 ENVIRONMENTS := $(basename $(notdir $(wildcard environments/*.yaml)))
 SCANNED_ENVS := dev staging prod
 
-.PHONY: airflow-env check-env help setup prereqs synth test test-iac test-airflow bench demo plan deploy policy clean
+.PHONY: airflow-env check-env help setup prereqs synth test test-iac test-airflow bench demo plan deploy vault-seed policy clean
 
 help:
 	@echo "make setup            install the toolchains (IaC venv, cdktf CLI, Airflow venv) into this folder"
@@ -43,6 +43,7 @@ help:
 	@echo "make demo             the whole flow on local stand-ins"
 	@echo "make plan ENV=dev     cdktf plan for every dev-* stack (environments: $(ENVIRONMENTS))"
 	@echo "make deploy ENV=dev   cdktf deploy 'dev-*'"
+	@echo "make vault-seed ENV=dev  the DAGs' connections, layout and masking key into dev's Vault"
 
 prereqs:
 	@scripts/check_prereqs.sh
@@ -108,6 +109,10 @@ plan: check-env setup synth
 
 deploy: check-env setup
 	$(CDKTF) deploy '$(ENV)-*' $(LOCK_FLAG)
+
+# After deploy: what the DAGs read from Vault (inputs and secrets: scripts/seed_vault.py).
+vault-seed: check-env airflow-env
+	$(AIRFLOW_PY) scripts/seed_vault.py --env '$(ENV)'
 
 clean:
 	rm -rf cdktf.out cdktf.out.partial .state .demo .bench
