@@ -137,9 +137,9 @@ def seed(env: Environment) -> list[str]:
         raise SeedError(f"{mount}/{azure_path} does not exist yet: set AZURE_CLIENT_ID and "
                         "AZURE_CLIENT_SECRET_FILE to write it")
     lines = []
+    how = {AWS_CONN_ID: "execution role", GCP_CONN_ID: gcp_auth, AZURE_CONN_ID: "Entra ID"}
     for path in airflow_secrets.write_connections(client, mount, conns):
-        note = {GCP_CONN_ID: f" ({gcp_auth})", AZURE_CONN_ID: " (Entra ID)", AWS_CONN_ID: " (execution role)"}
-        lines.append(f"wrote    {mount}/{path}{note[path.rsplit('/', 1)[1]]}")
+        lines.append(f"wrote    {mount}/{path} ({how[path.rsplit('/', 1)[1]]})")
     if azure is None:
         lines.append(f"kept     {mount}/{azure_path} (no AZURE_CLIENT_ID given)")
     lines.append(f"wrote    {mount}/{airflow_secrets.write_layout(client, mount, airflow_secrets.layout_for(env))}")
