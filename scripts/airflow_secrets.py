@@ -25,13 +25,12 @@ for _path in (REPO, REPO / "airflow" / "dags"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from callcenter.contract import HASH_KEY_MIN_BYTES  # noqa: E402
 from callcenter.layout import DOMAIN, LAYOUT_VARIABLE, MASKING_KEY_VARIABLE, Layout  # noqa: E402
 
 from environments import naming  # noqa: E402
 from environments.schema import Environment  # noqa: E402
 
-MASKING_KEY_BYTES = max(32, HASH_KEY_MIN_BYTES)
+MASKING_KEY_BYTES = 32  # inside the contract's 16-64 byte range for keyed BLAKE2b
 
 
 @dataclass(frozen=True)
@@ -95,8 +94,8 @@ def write_layout(client: Any, mount: str, layout: Layout) -> str:
     return path
 
 
-def ensure_masking_key(client: Any, mount: str, key: bytes | None = None) -> bool:
-    """Create the masking key unless one exists; True when this call created it.
+def ensure_masking_key(client: Any, mount: str, key: bytes | None = None) -> tuple[str, bool]:
+    """Create the masking key unless one exists; its path, and whether this call created it.
 
     Check-and-set with cas=0 makes "create only" atomic in Vault itself, so two
     operators seeding at once cannot both write a key.
@@ -110,5 +109,5 @@ def ensure_masking_key(client: Any, mount: str, key: bytes | None = None) -> boo
     except hvac.exceptions.InvalidRequest as error:
         if "check-and-set" not in str(error):
             raise
-        return False
-    return True
+        return path, False
+    return path, True

@@ -137,7 +137,7 @@ def summary_table(results: list[dict], checks: dict[str, str], leaks: list[str],
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     # Imported after argument checks: bad input answers instantly.
-    from scripts import demo_airflow, demo_platform
+    from scripts import airflow_secrets, demo_airflow, demo_platform
     from scripts.standins import MissingToolError, Standins
 
     started = time.monotonic()
@@ -150,7 +150,7 @@ def main(argv: list[str]) -> int:
     run_dir.mkdir(parents=True)
     logs = run_dir / "logs"
     env = demo_platform.local_environment()
-    layout = demo_platform.layout_for(env)
+    layout = airflow_secrets.layout_for(env)
 
     progress.begin("starting stand-ins: moto, Azurite, fake-gcs-server, OpenBao")
     try:

@@ -52,7 +52,7 @@ from callcenter.layout import (
 from environments import naming
 from environments.schema import Environment, load_environment
 from scripts import airflow_secrets
-from scripts.airflow_secrets import Conn, layout_for  # noqa: F401  (layout_for: used by demo.py and the e2e tests)
+from scripts.airflow_secrets import Conn
 from scripts.standins import Standins
 
 IAC_PYTHON = REPO / ".venv" / "bin" / "python"

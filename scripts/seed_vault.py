@@ -42,7 +42,7 @@ if str(REPO) not in sys.path:
 from scripts import airflow_secrets  # noqa: E402  (path set up above)
 from scripts.airflow_secrets import Conn  # noqa: E402
 
-from callcenter.layout import AWS_CONN_ID, AZURE_CONN_ID, GCP_CONN_ID, MASKING_KEY_VARIABLE  # noqa: E402
+from callcenter.layout import AWS_CONN_ID, AZURE_CONN_ID, GCP_CONN_ID  # noqa: E402
 from environments import naming  # noqa: E402
 from environments.schema import ConfigError, Environment, load_environment  # noqa: E402
 
@@ -143,8 +143,7 @@ def seed(env: Environment) -> list[str]:
     if azure is None:
         lines.append(f"kept     {mount}/{azure_path} (no AZURE_CLIENT_ID given)")
     lines.append(f"wrote    {mount}/{airflow_secrets.write_layout(client, mount, airflow_secrets.layout_for(env))}")
-    key_path = f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{MASKING_KEY_VARIABLE}"
-    created = airflow_secrets.ensure_masking_key(client, mount)
+    key_path, created = airflow_secrets.ensure_masking_key(client, mount)
     lines.append(f"{'created' if created else 'kept':8s} {mount}/{key_path} (masking key, never replaced)")
     return lines
 

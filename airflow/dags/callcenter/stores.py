@@ -109,7 +109,7 @@ def azure_blob(conn: ConnectionLike) -> pafs.AzureFileSystem:
     extra = conn.extra_dejson
     tenant = extra.get("tenant_id")
     if tenant:
-        account = azure_account_name(getattr(conn, "host", None))
+        account = azure_account_name(conn.host)
         missing = [label for label, value in (("host (account URL)", account), ("login (client id)", conn.login),
                                                ("password (client secret)", conn.password)) if not value]
         if missing:

@@ -62,12 +62,12 @@ class Platform:
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory):
     from environments import naming
-    from scripts import demo_airflow, demo_platform
+    from scripts import airflow_secrets, demo_airflow, demo_platform
     from scripts.standins import MissingToolError, Standins
 
     tmp = tmp_path_factory.mktemp("e2e")
     env = demo_platform.local_environment()
-    layout = demo_platform.layout_for(env)
+    layout = airflow_secrets.layout_for(env)
     try:
         standins = Standins(tmp / "standins", naming.azure_storage_account(env.prefix, env.name))
     except MissingToolError as error:

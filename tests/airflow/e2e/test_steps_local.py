@@ -96,27 +96,3 @@ def test_layout_variable_must_name_every_store(layout):
     del data["glue_crawler"]
     with pytest.raises(ValueError, match="lacks glue_crawler"):
         Layout.from_json(json.dumps(data))
-
-
-class _Conn:
-    def __init__(self, conn_type, login=None, password=None, extra=None):
-        self.conn_type, self.login, self.password, self.extra_dejson = conn_type, login, password, extra or {}
-
-
-def test_stores_build_each_cloud_from_a_connection():
-    from callcenter import stores
-
-    s3 = stores.filesystem(_Conn("aws", "id", "secret", {"endpoint_url": "http://127.0.0.1:5000",
-                                                         "region_name": "eu-west-1"}))
-    kwargs = s3.__reduce__()[1][0]
-    assert (kwargs["scheme"], kwargs["endpoint_override"], kwargs["region"]) == ("http", "127.0.0.1:5000", "eu-west-1")
-    role = stores.filesystem(_Conn("aws")).__reduce__()[1][0]  # MWAA: no keys, the execution role's
-    assert not role["access_key"] and not role["endpoint_override"]
-    assert isinstance(stores.filesystem(_Conn("google_cloud_platform", extra={
-        "is_anonymous": True, "endpoint_url": "http://127.0.0.1:4443"})), pafs.GcsFileSystem)
-    assert isinstance(stores.filesystem(_Conn("wasb", "acct", "a2V5", {"endpoint_url": "http://127.0.0.1:10000"})),
-                      pafs.AzureFileSystem)
-    with pytest.raises(stores.UnsupportedConnectionError, match="storage account"):
-        stores.filesystem(_Conn("wasb"))
-    with pytest.raises(stores.UnsupportedConnectionError, match="'ftp'"):
-        stores.filesystem(_Conn("ftp"))

@@ -92,11 +92,13 @@ def read(client, env, path: str) -> dict:
 
 
 def wipe(client, env) -> None:
+    import hvac.exceptions
+
     mount = env.vault.kv_mount
     for folder in ("airflow/connections", "airflow/variables"):
         try:
             keys = client.secrets.kv.v2.list_secrets(folder, mount_point=mount)["data"]["keys"]
-        except Exception:  # nothing there yet
+        except hvac.exceptions.InvalidPath:  # nothing there yet
             continue
         for key in keys:
             client.secrets.kv.v2.delete_metadata_and_all_versions(f"{folder}/{key}", mount_point=mount)

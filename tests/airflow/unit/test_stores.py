@@ -3,6 +3,7 @@ what each was built with is read back from the filesystem itself."""
 
 from __future__ import annotations
 
+import pyarrow.fs as pafs
 import pytest
 from callcenter import stores
 from callcenter.stores import UnsupportedConnectionError, azure_account_name
@@ -64,3 +65,22 @@ def test_azure_entra_id_connection_missing_a_field_names_it(conn, missing) -> No
 def test_azure_connection_without_account_or_tenant_is_refused() -> None:
     with pytest.raises(UnsupportedConnectionError, match="storage account name as login"):
         stores.filesystem(Conn("wasb"))
+
+
+def test_s3_from_keys_and_endpoint_or_from_the_execution_role() -> None:
+    local = built_with(stores.filesystem(Conn("aws", "id", "secret", {"endpoint_url": "http://127.0.0.1:5000",
+                                                                      "region_name": "eu-west-1"})))
+    assert (local["scheme"], local["endpoint_override"], local["region"]) == ("http", "127.0.0.1:5000", "eu-west-1")
+    role = built_with(stores.filesystem(Conn("aws")))  # MWAA: no keys, the execution role's
+    assert not role["access_key"] and not role["endpoint_override"]
+
+
+def test_gcs_anonymous_against_fake_gcs_server() -> None:
+    fs = stores.filesystem(Conn("google_cloud_platform", extra={"is_anonymous": True,
+                                                               "endpoint_url": "http://127.0.0.1:4443"}))
+    assert isinstance(fs, pafs.GcsFileSystem)
+
+
+def test_unknown_connection_type_is_refused() -> None:
+    with pytest.raises(UnsupportedConnectionError, match="'ftp'"):
+        stores.filesystem(Conn("ftp"))
