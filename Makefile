@@ -32,7 +32,7 @@ CDKTF := node_modules/.bin/cdktf
 ENVIRONMENTS := $(basename $(notdir $(wildcard environments/*.yaml)))
 SCANNED_ENVS := dev staging prod
 
-.PHONY: airflow-env check-env help setup prereqs synth test test-iac test-airflow bench demo plan deploy vault-seed policy clean
+.PHONY: airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy vault-seed policy clean
 
 help:
 	@echo "make setup            install the toolchains (IaC venv, cdktf CLI, Airflow venv) into this folder"
@@ -44,6 +44,7 @@ help:
 	@echo "make plan ENV=dev     cdktf plan for every dev-* stack (environments: $(ENVIRONMENTS))"
 	@echo "make deploy ENV=dev   cdktf deploy 'dev-*'"
 	@echo "make vault-seed ENV=dev  the DAGs' connections, layout and masking key into dev's Vault"
+	@echo "make diagram ENV=prod the network picture of one environment, from its synthesized stacks (docs/)"
 
 prereqs:
 	@scripts/check_prereqs.sh
@@ -109,6 +110,10 @@ plan: check-env setup synth
 
 deploy: check-env setup
 	$(CDKTF) deploy '$(ENV)-*' $(LOCK_FLAG)
+
+# The network picture README shows (scripts/network_diagram.py); needs graphviz's dot.
+diagram: check-env synth
+	$(PY) scripts/network_diagram.py --env '$(ENV)'
 
 # After deploy: what the DAGs read from Vault (inputs and secrets: scripts/seed_vault.py).
 vault-seed: check-env airflow-env
