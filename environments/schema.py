@@ -142,6 +142,9 @@ class AwsNetwork(Network):
         MWAA_INTERFACE_ENDPOINTS
     )
     flow_log_retention_days: Literal[365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 365
+    #: Hub egress: ``single`` = one NAT gateway (dev/staging/local); ``per_az`` = one NAT gateway and one
+    #: private route table per AZ, so losing an AZ cuts only its own egress (high availability, prod).
+    nat_gateways: Literal["single", "per_az"] = "single"
 
     @model_validator(mode="after")
     def _required_spokes(self) -> AwsNetwork:

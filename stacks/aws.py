@@ -54,6 +54,7 @@ class AwsNetworkStack(PlatformStack):
                     name=_name(env, name), cidr=cidr, availability_zones=azs, account_id=aws.account_id,
                     region=aws.region, flow_log_key_arn=self.logs_key.arn,
                     flow_log_retention_days=net.flow_log_retention_days, public_egress=public_egress,
+                    nat_per_az=net.nat_gateways == "per_az", transit_subnets=net.transit_gateway.enabled,
                 ),
             )
 
@@ -66,7 +67,7 @@ class AwsNetworkStack(PlatformStack):
                 name=_name(env, "orchestration"), region=aws.region, vpc_id=orchestration.vpc_id,
                 vpc_cidr=orchestration.cidr, subnet_ids=tuple(orchestration.private_subnet_ids),
                 route_table_ids=tuple(orchestration.route_table_ids),
-                interface_services=tuple(net.interface_endpoints),
+                interface_services=tuple(net.interface_endpoints), account_id=aws.account_id,
             ),
         )
         self.transit_gateway = None

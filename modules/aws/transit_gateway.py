@@ -9,6 +9,8 @@
   pair is allowed, and every other spoke's CIDR is blackholed, so traffic cannot
   detour through the hub VPC to reach it.
 - VPC side: spokes send everything to the gateway; the hub sends spoke CIDRs to it.
+- Each attachment sits in its VPC's dedicated /28 attachment subnets (Vpc ``transit_subnets``),
+  never in the workload subnets (AWS Transit Gateway design best practices).
 """
 
 from __future__ import annotations
@@ -93,9 +95,11 @@ class TransitGateway(Construct):
                 )
 
     def _attach(self, name: str, vpc: Vpc, prefix: str) -> Ec2TransitGatewayVpcAttachment:
+        if not vpc.transit_subnet_ids:
+            raise ValueError(f"{prefix}-{name}: build the VPC with transit_subnets=True to attach it")
         return Ec2TransitGatewayVpcAttachment(
             self, f"{name}-attachment",
-            transit_gateway_id=self.tgw.id, vpc_id=vpc.vpc_id, subnet_ids=vpc.private_subnet_ids,
+            transit_gateway_id=self.tgw.id, vpc_id=vpc.vpc_id, subnet_ids=vpc.transit_subnet_ids,
             transit_gateway_default_route_table_association=False,
             transit_gateway_default_route_table_propagation=False,
             dns_support="enable",

@@ -2,7 +2,13 @@
 default security group, and flow logs to a KMS-encrypted CloudWatch log group.
 
 Subnets are carved from the VPC CIDR in a fixed order (private first, then
-public), so adding an AZ appends subnets instead of renumbering existing ones.
+public, then /28 Transit Gateway attachment subnets in the last slot), so adding
+an AZ appends subnets instead of renumbering existing ones.
+
+Egress (the hub only): one NAT gateway, or one per AZ with one private route
+table per AZ, so losing an AZ cuts only that AZ's egress and no traffic crosses
+AZs to reach a NAT (AWS NAT gateway docs: a NAT gateway is zonal; aws-ia
+hub-and-spoke builds one per AZ).
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ from modules.aws.service_role import ServiceRole, ServiceRoleProps
 #: Each subnet is 1/16 of the VPC (a /20 of a /16); the public ones start at slot 8.
 _SUBNET_BITS = 4
 _PUBLIC_SLOT = 8
+#: Transit Gateway attachment subnets: /28s from the last slot. AWS asks for a small dedicated
+#: subnet per AZ (TGW design best practices), so workload subnets keep their own NACLs and IPs.
+_TRANSIT_PREFIX = 28
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,10 @@ class VpcProps:
     flow_log_retention_days: int = 365
     #: The hub: public subnets, an internet gateway and a NAT gateway for everyone's egress.
     public_egress: bool = False
+    #: With public_egress: one NAT gateway and one private route table per AZ (high availability).
+    nat_per_az: bool = False
+    #: Dedicated /28 subnets per AZ for a Transit Gateway attachment (only when a gateway attaches).
+    transit_subnets: bool = False
 
 
 class Vpc(Construct):
@@ -58,16 +71,41 @@ class Vpc(Construct):
         DefaultSecurityGroup(self, "default-sg-closed", vpc_id=self.vpc_id, ingress=[], egress=[])
 
         slots = list(ipaddress.ip_network(props.cidr).subnets(prefixlen_diff=_SUBNET_BITS))
-        self.private_route_table = RouteTable(self, "private-rt", vpc_id=self.vpc_id, tags={"Name": f"{props.name}-private"})
+        transit = list(slots[-1].subnets(new_prefix=_TRANSIT_PREFIX))
+        azs = props.availability_zones
+        per_az = props.public_egress and props.nat_per_az
+        #: AZ -> its private route table (one shared table unless egress is per AZ).
+        shared = None if per_az else self._table("private-rt", f"{props.name}-private")
+        self.private_route_tables = {
+            az: self._table(f"private-rt-{az}", f"{props.name}-private-{az}") if per_az else shared for az in azs
+        }
         self.private_subnet_ids = [
-            self._subnet(f"private-{az}", str(slots[i]), az, self.private_route_table, f"{props.name}-private-{az}")
-            for i, az in enumerate(props.availability_zones)
+            self._subnet(f"private-{az}", str(slots[i]), az, self.private_route_tables[az], f"{props.name}-private-{az}")
+            for i, az in enumerate(azs)
         ]
-        self.route_table_ids = [self.private_route_table.id]
+        # Attachment subnets share their AZ's private table: what arrives from the gateway leaves the
+        # way the AZ's workloads do (spokes: local; hub: the AZ's NAT).
+        self.transit_subnet_ids = [
+            self._subnet(f"transit-{az}", str(transit[i]), az, self.private_route_tables[az], f"{props.name}-transit-{az}")
+            for i, az in enumerate(azs)
+            if props.transit_subnets
+        ]
+        self.route_table_ids = [t.id for t in self._distinct_private_tables().values()]
         self.public_route_table = None
         if props.public_egress:
             self._public_egress(props, slots)
         self._flow_logs(props)
+
+    def _distinct_private_tables(self) -> dict[str, RouteTable]:
+        """Each private table once, keyed by the first AZ using it (compared as objects: every
+        ``.id`` read is a fresh token string, so ids cannot be deduplicated)."""
+        first: dict[int, tuple[str, RouteTable]] = {}
+        for az, table in self.private_route_tables.items():
+            first.setdefault(id(table), (az, table))
+        return dict(first.values())
+
+    def _table(self, id_: str, name: str) -> RouteTable:
+        return RouteTable(self, id_, vpc_id=self.vpc_id, tags={"Name": name})
 
     def _subnet(self, id_: str, cidr: str, az: str, table: RouteTable, name: str) -> str:
         subnet = Subnet(
@@ -79,15 +117,21 @@ class Vpc(Construct):
 
     def _public_egress(self, props: VpcProps, slots: list) -> None:
         igw = InternetGateway(self, "igw", vpc_id=self.vpc_id, tags={"Name": props.name})
-        self.public_route_table = RouteTable(self, "public-rt", vpc_id=self.vpc_id, tags={"Name": f"{props.name}-public"})
+        self.public_route_table = self._table("public-rt", f"{props.name}-public")
         Route(self, "public-default", route_table_id=self.public_route_table.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id)
-        public = [
-            self._subnet(f"public-{az}", str(slots[_PUBLIC_SLOT + i]), az, self.public_route_table, f"{props.name}-public-{az}")
+        public = {
+            az: self._subnet(f"public-{az}", str(slots[_PUBLIC_SLOT + i]), az, self.public_route_table, f"{props.name}-public-{az}")
             for i, az in enumerate(props.availability_zones)
-        ]
-        eip = Eip(self, "nat-eip", domain="vpc", tags={"Name": f"{props.name}-nat"})
-        nat = NatGateway(self, "nat", subnet_id=public[0], allocation_id=eip.allocation_id, tags={"Name": props.name})
-        Route(self, "private-default", route_table_id=self.private_route_table.id, destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)
+        }
+        # One NAT per distinct private table, in that table's AZ (the first AZ for the shared table);
+        # a single NAT keeps its original ids, so dev/staging state is not replaced.
+        self.nat_gateway_ids = []
+        for az, table in self._distinct_private_tables().items():
+            suffix = f"-{az}" if props.nat_per_az else ""
+            eip = Eip(self, f"nat-eip{suffix}", domain="vpc", tags={"Name": f"{props.name}-nat{suffix}"})
+            nat = NatGateway(self, f"nat{suffix}", subnet_id=public[az], allocation_id=eip.allocation_id, tags={"Name": f"{props.name}{suffix}"})
+            Route(self, f"private-default{suffix}", route_table_id=table.id, destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)
+            self.nat_gateway_ids.append(nat.id)
         self.route_table_ids.append(self.public_route_table.id)
 
     def _flow_logs(self, props: VpcProps) -> None:

@@ -1,6 +1,20 @@
 """The VPC endpoints a private workload needs: an S3 gateway endpoint on the given
 route tables and interface endpoints (private DNS) behind one security group that
-admits HTTPS from the VPC only."""
+admits HTTPS from the VPC only.
+
+Data perimeter (S3 gateway endpoint): S3 is reached only for buckets of the
+environment's own account, by identities of that account (``aws:ResourceAccount``
+and ``aws:PrincipalAccount``), plus the one AWS-owned bucket MWAA cannot run
+without: ECR's image-layer bucket ``prod-<region>-starport-layer-bucket`` (ECR user
+guide, "Minimum Amazon S3 bucket permissions"), fetched through URLs ECR presigns,
+so neither account condition can hold there.
+
+The interface endpoints keep the default (full) policy: MWAA's Celery queue (sqs),
+its images (ecr.*) and its service endpoints (airflow.*) live in AWS-owned
+accounts, so ``aws:ResourceAccount`` would break the environment (MWAA user guide,
+"Security in your VPC"), and logs/monitoring/kms/sts calls are already limited by
+the execution role's own policy.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +24,35 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
+
+from modules.aws.policy_document import Condition, Statement, policy_json
+
+#: The S3 actions any role of the platform is granted (MWAA's DAG bucket reads, the DAGs' zone
+#: read/write, the crawler); an endpoint policy only intersects with those grants, it never adds.
+S3_ACTIONS = (
+    "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject",
+    "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
+    "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketVersioning",
+    "s3:GetBucketPublicAccessBlock", "s3:GetEncryptionConfiguration",
+)
+
+
+def s3_endpoint_policy(account_id: str, region: str) -> str:
+    """Own account's buckets by own identities, and ECR's layer bucket for MWAA's images."""
+    anyone = (("AWS", ("*",)),)
+    return policy_json([
+        Statement(
+            "OwnAccountBucketsOnly", S3_ACTIONS, ("*",), principals=anyone,
+            conditions=(
+                Condition("StringEquals", "aws:ResourceAccount", (account_id,)),
+                Condition("StringEquals", "aws:PrincipalAccount", (account_id,)),
+            ),
+        ),
+        Statement(
+            "EcrImageLayers", ("s3:GetObject",), (f"arn:aws:s3:::prod-{region}-starport-layer-bucket/*",),
+            principals=anyone,
+        ),
+    ])
 
 
 @dataclass(frozen=True)
@@ -22,6 +65,8 @@ class VpcEndpointsProps:
     route_table_ids: tuple[str, ...]
     #: Service suffixes after ``com.amazonaws.<region>.``, e.g. "logs", "airflow.api".
     interface_services: tuple[str, ...]
+    #: The environment's account: the only one whose buckets the S3 endpoint reaches.
+    account_id: str
 
 
 class VpcEndpoints(Construct):
@@ -30,7 +75,8 @@ class VpcEndpoints(Construct):
         VpcEndpoint(
             self, "s3",
             vpc_id=props.vpc_id, service_name=f"com.amazonaws.{props.region}.s3", vpc_endpoint_type="Gateway",
-            route_table_ids=list(props.route_table_ids), tags={"Name": f"{props.name}-s3"},
+            route_table_ids=list(props.route_table_ids), policy=s3_endpoint_policy(props.account_id, props.region),
+            tags={"Name": f"{props.name}-s3"},
         )
         group = SecurityGroup(
             self, "sg",
