@@ -27,6 +27,8 @@ from pydantic import (
     EmailStr,
     Field,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -290,6 +292,27 @@ def _public_cidr(value: str) -> str:
     return value
 
 
+class AzureDeployer(Strict):
+    """How the Terraform runner reaches the Key Vault's data plane, which creating the lake key needs.
+
+    ``in_vnet``: the runner sits in a network that reaches the vault's private endpoint and resolves
+    privatelink.vaultcore.azure.net (the hub VNet, a network linked to the zone, or one routed over the
+    fabric); the vault admits no public network. ``cidrs``: the vault's public endpoint is opened to exactly
+    these public ranges (the runner's egress), the firewall denying everything else.
+    """
+
+    network: Literal["in_vnet", "cidrs"]
+    cidrs: list[Annotated[str, AfterValidator(_public_cidr)]] = []
+
+    @model_validator(mode="after")
+    def _cidrs_match_network(self) -> AzureDeployer:
+        if self.network == "cidrs" and not self.cidrs:
+            raise ValueError("network 'cidrs' needs the runner's public egress ranges in cidrs")
+        if self.network == "in_vnet" and self.cidrs:
+            raise ValueError("cidrs are read only with network 'cidrs' (an in_vnet runner needs no firewall rule)")
+        return self
+
+
 class AzureConfig(Strict):
     terraform: Feature = Feature()
     subscription_id: Uuid
@@ -298,11 +321,24 @@ class AzureConfig(Strict):
     network: AzureNetwork
     #: Lake account redundancy. Geo-redundant by default (checkov CKV_AZURE_206); LRS/ZRS are an explicit opt-out.
     storage_replication: Literal["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"] = "GZRS"
-    #: Public ranges (e.g. the Terraform runner's egress) allowed to the Key Vault data plane, which Terraform
-    #: needs to create the lake key. Empty: private endpoint only, so Terraform must run inside the network.
-    operator_cidrs: list[Annotated[str, AfterValidator(_public_cidr)]] = []
+    #: How Terraform reaches the (closed) Key Vault to create the lake key; required where Terraform runs.
+    deployer: Annotated[AzureDeployer | None, Field(validate_default=True)] = None
+    #: Guard stateful resources: a CanNotDelete lock and prevent_destroy on the lake account, and the Key
+    #: Vault's maximum 90-day soft-delete retention (7 days otherwise, so a destroyed dev frees its names soon).
+    protect_stateful: bool = False
     #: This subscription's monthly budget in USD; unset uses the environment's budget.monthly_usd.
     budget_usd: Annotated[float, Field(gt=0)] | None = None
+
+    @field_validator("deployer")
+    @classmethod
+    def _deployer_where_terraform_runs(cls, value: AzureDeployer | None, info: ValidationInfo) -> AzureDeployer | None:
+        terraform = info.data.get("terraform")
+        if value is None and terraform is not None and terraform.enabled:
+            raise ValueError(
+                "required: the Key Vault admits no public network, so say how Terraform reaches it to create "
+                "the lake key: {network: in_vnet} or {network: cidrs, cidrs: [<runner egress>]}"
+            )
+        return value
 
 
 class Orchestration(Strict):

@@ -10,7 +10,7 @@ from environments import naming
 from environments.schema import Environment
 from modules.azure.budget import SubscriptionBudget, SubscriptionBudgetProps
 from modules.azure.diagnostics import Diagnostics, DiagnosticsProps
-from modules.azure.key_vault import KeyVault, KeyVaultProps
+from modules.azure.key_vault import MAX_SOFT_DELETE_DAYS, MIN_SOFT_DELETE_DAYS, KeyVault, KeyVaultProps, VaultEndpoint
 from modules.azure.log_analytics import Workspace, WorkspaceProps
 from modules.azure.nsg import InboundAllow
 from modules.azure.peering import HubPeering, HubPeeringProps, VnetRef
@@ -80,9 +80,16 @@ class AzurePlatformStack(PlatformStack):
         client = DataAzurermClientConfig(self, "client")
 
         workspace = Workspace(self, "logs", WorkspaceProps(name=name("logs"), **where))
+        assert az.deployer is not None  # the schema requires it wherever Azure is deployed
         vault = KeyVault(self, "key-vault", KeyVaultProps(
             name=naming.azure_key_vault(env.prefix, env.name), tenant_id=az.tenant_id,
-            admin_object_id=client.object_id, key_name=LAKE_KEY_NAME, allowed_cidrs=tuple(az.operator_cidrs), **where,
+            admin_object_id=client.object_id, key_name=LAKE_KEY_NAME,
+            endpoint=VaultEndpoint(
+                name=name("vault", "pe"), subnet_id=network.data_subnet_id, dns_zone_id=network.dns.zone_ids["vault"],
+            ),
+            deployer_network=az.deployer.network, deployer_cidrs=tuple(az.deployer.cidrs),
+            soft_delete_days=MAX_SOFT_DELETE_DAYS if az.protect_stateful else MIN_SOFT_DELETE_DAYS,
+            **where,
         ))
         tiering = env.storage.tiering
         self.lake = LakeAccount(self, "lake", LakeAccountProps(
@@ -96,14 +103,14 @@ class AzurePlatformStack(PlatformStack):
                 cool_after_days=tiering.warm_after_days,
                 cold_after_days=tiering.cold_after_days,
                 archive_after_days=tiering.archive_after_days,
-                noncurrent_expire_days=tiering.noncurrent_expire_days,
             ),
+            protect=az.protect_stateful,
             **where,
         ))
-        endpoints = {"blob": self.lake.id, "dfs": self.lake.id, "vault": vault.id}
-        for subresource, target in endpoints.items():
+        # The vault's own endpoint is built by KeyVault: its key must wait for it.
+        for subresource in ("blob", "dfs"):
             PrivateEndpoint(self, f"endpoint-{subresource}", PrivateEndpointProps(
-                name=name(subresource, "pe"), subnet_id=network.data_subnet_id, target_id=target,
+                name=name(subresource, "pe"), subnet_id=network.data_subnet_id, target_id=self.lake.id,
                 subresource=subresource, dns_zone_id=network.dns.zone_ids[subresource], **where,
             ))
         diagnostics = {

@@ -1,10 +1,21 @@
 """An ADLS Gen2 lake account: hierarchical namespace, Entra ID only, CMK with infrastructure encryption,
-private network only, soft delete and versioning, and lifecycle tiering to Cool, Cold and Archive."""
+private network only, blob and container soft delete, lifecycle tiering to Cool, Cold and Archive, and
+(where the environment protects stateful resources) a delete lock.
+
+Recoverability with a hierarchical namespace: blob versioning, change feed and point-in-time restore are
+not supported on HNS accounts (Azure docs, "Blob Storage feature support in Azure Storage accounts"), and
+azurerm refuses `versioning_enabled` with `is_hns_enabled` *after* creating the account
+(storage_account_resource.go, resourceStorageAccountCreate: "`versioning_enabled` can't be true when
+`is_hns_enabled` is true"), which leaves it tainted. Point-in-time restore also needs versioning ("can't be
+set when `versioning_enabled` is false"). What HNS does support, and what this account uses: soft delete for
+blobs (and directories) and for containers, plus a CanNotDelete management lock on the account itself."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_azurerm.management_lock import ManagementLock
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 from cdktf_cdktf_provider_azurerm.storage_account import (
     StorageAccount,
@@ -22,11 +33,12 @@ from cdktf_cdktf_provider_azurerm.storage_management_policy import (
     StorageManagementPolicyRule,
     StorageManagementPolicyRuleActions,
     StorageManagementPolicyRuleActionsBaseBlob,
-    StorageManagementPolicyRuleActionsVersion,
     StorageManagementPolicyRuleFilters,
 )
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
+
+from modules.terraform_extras import time_sleep
 
 #: What the account's identity needs on the vault to wrap and unwrap its data key, and nothing else.
 CMK_USER = "Key Vault Crypto Service Encryption User"
@@ -39,7 +51,6 @@ class BlobTiering:
     cool_after_days: int
     cold_after_days: int
     archive_after_days: int
-    noncurrent_expire_days: int
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,12 @@ class LakeAccountProps:
     containers: dict[str, str]
     tiering: BlobTiering
     soft_delete_days: int = 14
+    #: A CanNotDelete lock on the account and Terraform's prevent_destroy (prod): deleting the account, from
+    #: Terraform, the portal or the CLI, first needs the lock removed by someone allowed to.
+    protect: bool = False
+    #: How long to let the identity's role assignment propagate before the account uses the key (Azure RBAC
+    #: is eventually consistent; a CMK create in the same minute fails intermittently).
+    rbac_wait: str = "60s"
     #: User-delegation SAS tokens live at most this long (DD.HH:MM:SS).
     sas_expiration: str = "00.01:00:00"
 
@@ -72,7 +89,7 @@ def tiering_rule(t: BlobTiering) -> StorageManagementPolicyRule:
                 tier_to_cold_after_days_since_creation_greater_than=t.cold_after_days,
                 tier_to_archive_after_days_since_creation_greater_than=t.archive_after_days,
             ),
-            version=StorageManagementPolicyRuleActionsVersion(delete_after_days_since_creation=t.noncurrent_expire_days),
+            # No version action: an HNS account keeps no blob versions (see the module docstring).
         ),
     )
 
@@ -89,6 +106,7 @@ class LakeAccount(Construct):
             self, "cmk-user", scope=props.key_vault_id, role_definition_name=CMK_USER,
             principal_id=self.identity.principal_id,
         )
+        rbac = time_sleep(self, "rbac-propagation", create_duration=props.rbac_wait, triggers={"cmk_user": grant.id})
         self.account = StorageAccount(
             self,
             "account",
@@ -122,15 +140,25 @@ class LakeAccount(Construct):
             ),
             sas_policy=StorageAccountSasPolicy(expiration_period=props.sas_expiration, expiration_action="Block"),
             blob_properties=StorageAccountBlobProperties(
-                versioning_enabled=True,
+                # Off, and said so: HNS accounts support no versioning (module docstring); soft delete below.
+                versioning_enabled=False,
                 delete_retention_policy=StorageAccountBlobPropertiesDeleteRetentionPolicy(days=props.soft_delete_days),
                 container_delete_retention_policy=StorageAccountBlobPropertiesContainerDeleteRetentionPolicy(
                     days=props.soft_delete_days
                 ),
             ),
-            depends_on=[grant],
+            depends_on=[rbac],
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if props.protect else None,
         )
         self.id = self.account.id
+        if props.protect:
+            # CanNotDelete, not ReadOnly: a read-only lock would also block the management-plane writes the
+            # platform needs (containers, lifecycle policy, diagnostics). It does not guard blob data, which
+            # soft delete covers.
+            ManagementLock(
+                self, "delete-lock", name=f"{props.name}-no-delete", scope=self.account.id, lock_level="CanNotDelete",
+                notes="The lake account of a protected environment; remove this lock deliberately before deleting it.",
+            )
         self.name = self.account.name
         # Containers through the management plane (storage_account_id), which works with the
         # account's data plane closed to the Terraform runner. On an HNS account a container is a filesystem.

@@ -39,9 +39,9 @@ def test_azure_needs_a_data_spoke_for_the_lake_endpoints(tmp_path):
 
 
 def test_key_vault_operator_ranges_must_be_public(tmp_path):
-    path = write_env(tmp_path, lambda d: d["azure"].update(operator_cidrs=["10.99.0.0/24"]))
+    path = write_env(tmp_path, lambda d: d["azure"].update(deployer={"network": "cidrs", "cidrs": ["10.99.0.0/24"]}))
     assert only_problem(path) == (
-        f"{path}: azure.operator_cidrs[0]: '10.99.0.0/24': "
+        f"{path}: azure.deployer.cidrs[0]: '10.99.0.0/24': "
         "must be a public IPv4 range (Key Vault firewall rules take public addresses only)"
     )
 

@@ -135,7 +135,7 @@ def test_lake_account_is_adls_gen2_with_every_secure_default(stacks, env_name):
     assert a["account_replication_type"] == env.azure.storage_replication == "GZRS"
     assert a["sas_policy"] == {"expiration_period": "00.01:00:00", "expiration_action": "Block"}
     assert a["blob_properties"] == {
-        "versioning_enabled": True,
+        "versioning_enabled": False,
         "delete_retention_policy": {"days": 14},
         "container_delete_retention_policy": {"days": 14},
     }
@@ -177,7 +177,7 @@ def test_replication_and_operator_access_knobs():
     stack = stacks["alt-azure-platform"]
     assert stack.only("azurerm_storage_account")["account_replication_type"] == "ZRS"
     vault = stack.only("azurerm_key_vault")
-    assert vault["public_network_access_enabled"] is True
+    assert vault["public_network_access_enabled"] is True  # deployer: {network: cidrs}
     assert vault["network_acls"] == {"default_action": "Deny", "bypass": "AzureServices", "ip_rules": ["20.30.40.0/24"]}
 
 
@@ -203,7 +203,6 @@ def test_lifecycle_tiers_to_cool_cold_and_archive_from_the_environment(stacks, e
             "tier_to_cold_after_days_since_creation_greater_than": t.cold_after_days,
             "tier_to_archive_after_days_since_creation_greater_than": t.archive_after_days,
         },
-        "version": {"delete_after_days_since_creation": t.noncurrent_expire_days},
     }
     assert rule["enabled"] is True and rule["filters"] == {"blob_types": ["blockBlob"]}
 

@@ -50,7 +50,7 @@ def knob_environment() -> dict:
     gcp["gke"].pop("rbac_security_group")
     gcp["budget_usd"] = 400.5
     azure["network"]["gateway_transit"] = True
-    azure.update(storage_replication="ZRS", operator_cidrs=["20.30.40.0/24"], budget_usd=700)
+    azure.update(storage_replication="ZRS", deployer={"network": "cidrs", "cidrs": ["20.30.40.0/24"]}, budget_usd=700)
     data["state"] = {"backend": "local"}
     return data
 
