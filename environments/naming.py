@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 #: The storage zones every data domain gets.
 ZONES: tuple[str, ...] = ("raw", "curated", "quarantine")
@@ -117,6 +118,15 @@ VAULT_AIRFLOW_VARIABLES_PATH = "airflow/variables"
 #: Mount paths of the auth methods; the VaultBackend's ``auth_mount_point`` is the AWS one.
 VAULT_AWS_AUTH_MOUNT = "aws"
 VAULT_KUBERNETES_AUTH_MOUNT = "kubernetes"
+
+
+def vault_iam_server_id(vault_address: str) -> str:
+    """The ``X-Vault-AWS-IAM-Server-ID`` value (AWS auth replay protection): Vault's host name, as
+    Vault's docs suggest. The Vault stack requires it and MWAA's backend signs it, both from here."""
+    host = urlsplit(vault_address).hostname
+    if not host:
+        raise ValueError(f"vault address {vault_address!r} has no host name")
+    return host
 
 
 def vault_airflow_role(env: str) -> str:

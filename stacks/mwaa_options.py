@@ -16,7 +16,10 @@ from urllib.parse import urlsplit
 from environments import naming
 from environments.schema import Environment
 
-VAULT_BACKEND = "airflow.providers.hashicorp.secrets.vault.VaultBackend"
+#: The provider's VaultBackend, subclassed in airflow/plugins/regional_sts_vault.py (shipped in plugins.zip,
+#: on MWAA's sys.path): the stock aws_iam login cannot send the replay-protection header and signs for the
+#: global STS host, which only us-east-1 satisfies (hvac/aws_utils.py).
+VAULT_BACKEND = "regional_sts_vault.RegionalStsVaultBackend"
 
 
 def vault_backend_kwargs(env: Environment) -> dict:
@@ -25,7 +28,10 @@ def vault_backend_kwargs(env: Environment) -> dict:
         "auth_type": "aws_iam",
         "auth_mount_point": naming.VAULT_AWS_AUTH_MOUNT,
         "role_id": naming.vault_airflow_role(env.name),
+        # Signed for sts.<region>.amazonaws.com with this region and header: what the Vault stack's
+        # aws auth client (sts_endpoint, sts_region, iam_server_id_header_value) expects.
         "region": env.aws.region,
+        "iam_server_id_header": naming.vault_iam_server_id(env.vault.address),
         "mount_point": env.vault.kv_mount,
         "kv_engine_version": 2,
         "connections_path": naming.VAULT_AIRFLOW_CONNECTIONS_PATH,

@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from cdktf import Fn, TerraformVariable
+from cdktf import Fn, TerraformOutput, TerraformVariable
 from constructs import Construct
 
 from environments import naming
 from environments.schema import Environment
 from modules.vault.audit_device import AuditDevice
-from modules.vault.aws_iam_auth import AwsIamAuth, AwsIamAuthProps, AwsIamAuthRoleProps
+from modules.vault.aws_iam_auth import AwsIamAuth, AwsIamAuthProps, AwsIamAuthRoleProps, identity_policy
 from modules.vault.aws_secrets_engine import (
     AwsDomainResources,
     AwsSecretsEngine,
@@ -137,7 +137,15 @@ class VaultStack(PlatformStack):
             PolicyProps(name=naming.vault_orchestration_policy(env.name), rules=orchestration_rules(self.kv)),
         )
 
-        self.aws_auth = AwsIamAuth(self, "aws-auth", AwsIamAuthProps(path=naming.VAULT_AWS_AUTH_MOUNT, lease=lease))
+        # Logins are forwarded to the region's own STS endpoint with a required server-id header; MWAA's
+        # backend (stacks/mwaa_options.py) signs for the same region, host and header, from the same inputs.
+        self.aws_auth = AwsIamAuth(
+            self, "aws-auth",
+            AwsIamAuthProps(
+                path=naming.VAULT_AWS_AUTH_MOUNT, lease=lease, sts_region=env.aws.region,
+                server_id_header=naming.vault_iam_server_id(env.vault.address),
+            ),
+        )
         #: The role MWAA's VaultBackend logs in with (its role_id); the AWS stack uses the same naming function.
         self.airflow_role = naming.vault_airflow_role(env.name)
         self.aws_auth.add_role(
@@ -145,6 +153,11 @@ class VaultStack(PlatformStack):
             AwsIamAuthRoleProps(
                 name=self.airflow_role, principal_arns=(inputs.mwaa_role_arn,), policies=(self.orchestration_policy.name,)
             ),
+        )
+        # What Vault's own AWS identity must be allowed (resolve_aws_unique_ids), for the operator to attach.
+        TerraformOutput(
+            self, "vault-aws-identity-policy", value=identity_policy((inputs.mwaa_role_arn,)),
+            description="IAM policy for Vault's AWS identity: iam:GetRole on the roles the aws auth mount binds",
         )
 
         self.kubernetes_auth = None

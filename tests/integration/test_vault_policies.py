@@ -157,9 +157,10 @@ def test_real_reads_follow_the_policies(bao, loaded_policies):
 
 AIRFLOW_PYTHON = REPO / ".venv-airflow" / "bin" / "python"
 _BACKEND_PROBE = """
-import json, sys
-from airflow.providers.hashicorp.secrets.vault import VaultBackend
-backend = VaultBackend(**json.loads(sys.argv[1]))
+import importlib, json, sys
+sys.path.insert(0, sys.argv[3])  # the plugins folder, on sys.path as on MWAA
+module, _, name = sys.argv[2].rpartition(".")
+backend = getattr(importlib.import_module(module), name)(**json.loads(sys.argv[1]))
 print(json.dumps({"conn": backend.get_connection("probe").get_uri(), "var": backend.get_variable("lake_bucket")}))
 """
 
@@ -183,7 +184,7 @@ def test_airflow_vault_backend_reads_through_the_orchestration_policy(bao, loade
         kwargs.pop(aws_only, None)
     kwargs.update(url=bao.url, auth_type="token", token=token["auth"]["client_token"])
     result = subprocess.run(
-        [str(AIRFLOW_PYTHON), "-c", _BACKEND_PROBE, json.dumps(kwargs)],
+        [str(AIRFLOW_PYTHON), "-c", _BACKEND_PROBE, json.dumps(kwargs), options["secrets.backend"], str(REPO / "airflow" / "plugins")],
         capture_output=True, text=True, timeout=300, check=False,
         env={**os.environ, "AIRFLOW_HOME": str(tmp_path), "VAULT_TOKEN": ""},
     )

@@ -108,9 +108,10 @@ def test_orchestration_knobs():
 def test_secrets_backend_options_come_from_config_and_naming(stacks, env_name):
     env = ENVIRONMENTS[env_name]
     options = orchestration(stacks, env_name).only("aws_mwaa_environment")["airflow_configuration_options"]
-    assert options["secrets.backend"] == "airflow.providers.hashicorp.secrets.vault.VaultBackend"
+    assert options["secrets.backend"] == "regional_sts_vault.RegionalStsVaultBackend"
     assert json.loads(options["secrets.backend_kwargs"]) == {
         "url": env.vault.address, "auth_type": "aws_iam", "auth_mount_point": naming.VAULT_AWS_AUTH_MOUNT,
         "role_id": naming.vault_airflow_role(env.name), "region": env.aws.region, "mount_point": env.vault.kv_mount,
+        "iam_server_id_header": naming.vault_iam_server_id(env.vault.address),
         "kv_engine_version": 2, "connections_path": "airflow/connections", "variables_path": "airflow/variables",
     }

@@ -82,7 +82,7 @@ def test_domain_iam_policy_names_actions_and_resources():
 
 
 def test_aws_iam_auth_refuses_wildcard_principals():
-    auth = AwsIamAuth(stack(), "aws-auth", AwsIamAuthProps(path="aws", lease=LEASE))
+    auth = AwsIamAuth(stack(), "aws-auth", AwsIamAuthProps(path="aws", lease=LEASE, sts_region="eu-west-1", server_id_header="vault.example"))
     with pytest.raises(ValueError, match="wildcard"):
         auth.add_role("r", AwsIamAuthRoleProps(name="r", principal_arns=("arn:aws:iam::111111111111:role/*",), policies=("p",)))
 

@@ -12,7 +12,7 @@ from environments.schema import load_environments
 ENVIRONMENTS = {env.name: env for env in load_environments()}
 ENV_NAMES = sorted(ENVIRONMENTS)
 REMOTE = "${data.terraform_remote_state.cross-stack-reference-input-"
-VAULT_BACKEND = "airflow.providers.hashicorp.secrets.vault.VaultBackend"
+VAULT_BACKEND = "regional_sts_vault.RegionalStsVaultBackend"
 #: Vault's built-in lifetime (32 days) that nothing may fall back to.
 VAULT_DEFAULT_TTL = 32 * 24 * 3600
 
@@ -214,6 +214,9 @@ def test_mwaa_reads_connections_and_variables_from_this_vault(stacks, env_name):
     assert kwargs["url"] == stack.doc["provider"]["vault"][0]["address"]
     assert kwargs["auth_mount_point"] == by(stack.resources("vault_auth_backend"), "type")["aws"]["path"]
     assert kwargs["role_id"] == stack.only("vault_aws_auth_backend_role")["role"]
+    client = stack.only("vault_aws_auth_backend_client")
+    assert kwargs["iam_server_id_header"] == client["iam_server_id_header_value"]
+    assert (kwargs["region"], f"https://sts.{kwargs['region']}.amazonaws.com") == (client["sts_region"], client["sts_endpoint"])
     assert kwargs["mount_point"] == stack.only("vault_mount")["path"]
     assert kwargs.get("kv_engine_version", 2) == 2
     orchestration = by(stack.resources("vault_policy"), "name")[naming.vault_orchestration_policy(env_name)]["policy"]
