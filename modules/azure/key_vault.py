@@ -59,8 +59,10 @@ class KeyVaultProps:
     deployer_network: Literal["in_vnet", "cidrs"] = "in_vnet"
     deployer_cidrs: tuple[str, ...] = ()
     #: Azure Storage CMK requires soft delete AND purge protection on the vault (customer-managed-keys-overview:
-    #: "Key vault requirements"), so purge protection is never optional here; a disposable environment
-    #: shortens the retention instead (the name is held that long after a destroy).
+    #: "Key vault requirements"; azurerm's expandAccountCustomerManagedKey refuses the account otherwise: "must
+    #: be configured for both Purge Protection and Soft Delete"), so purge protection is never optional here;
+    #: a disposable environment shortens the retention instead (the name is held that long after a destroy,
+    #: and azurerm's default recover_soft_deleted_key_vaults recovers it if re-created meanwhile).
     soft_delete_days: int = MAX_SOFT_DELETE_DAYS
     #: ISO 8601 durations: a new key version every year, each version valid two years.
     rotate_after: str = "P1Y"
@@ -108,13 +110,16 @@ class KeyVault(Construct):
             self, "terraform-crypto-officer", scope=self.vault.id, role_definition_name=CRYPTO_OFFICER,
             principal_id=props.admin_object_id,
         )
-        rbac = time_sleep(
-            self, "rbac-propagation", create_duration=props.rbac_wait, triggers={"crypto_officer": admin.id},
+        # An in-VNet runner reaches the vault through its endpoint. azurerm creates the endpoint's private DNS
+        # zone group inside the endpoint's own create (private_endpoint_resource.go,
+        # createPrivateDnsZoneGroupForPrivateEndpoint), but the A record can still lag it (azurerm#18659), so
+        # the same wait covers both the role assignment and the endpoint.
+        waits_for = {"crypto_officer": admin.id} if public else {"crypto_officer": admin.id, "endpoint": self.endpoint.id}
+        settle = time_sleep(
+            self, "rbac-propagation", create_duration=props.rbac_wait, triggers=waits_for,
+            depends_on=[admin] if public else [admin, self.endpoint.endpoint],
         )
-        # azurerm creates the endpoint's private DNS zone group inside the endpoint resource's own create
-        # (private_endpoint_resource.go: createPrivateDnsZoneGroupForPrivateEndpoint), so waiting for the
-        # endpoint also waits for the A record an in-VNet runner resolves.
-        reachable = [rbac] if public else [rbac, self.endpoint.endpoint]
+        reachable = [settle] if public else [settle, self.endpoint.endpoint]
         self.key = KeyVaultKey(
             self,
             "key",

@@ -46,3 +46,4 @@ class PrivateEndpoint(Construct):
                 name=props.subresource, private_dns_zone_ids=[props.dns_zone_id]
             ),
         )
+        self.id = self.endpoint.id

@@ -130,6 +130,9 @@ class LakeAccount(Construct):
             infrastructure_encryption_enabled=True,
             public_network_access_enabled=False,
             identity=StorageAccountIdentity(type="UserAssigned", identity_ids=[self.identity.id]),
+            # No network path from the runner to the vault is needed here: azurerm resolves the vault through
+            # Resource Manager (expandAccountCustomerManagedKey), and the storage service reaches the key as a
+            # trusted service (the vault's bypass AzureServices).
             customer_managed_key=StorageAccountCustomerManagedKey(
                 key_vault_key_id=props.key_id, user_assigned_identity_id=self.identity.id
             ),
