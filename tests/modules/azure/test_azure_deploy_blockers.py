@@ -166,3 +166,22 @@ def test_purge_protection_stays_on_and_retention_follows_protect_stateful(stacks
     (_, vault) = logical(platform(stacks, env_name), "azurerm_key_vault")
     assert vault["purge_protection_enabled"] is True
     assert vault["soft_delete_retention_days"] == (90 if ENVIRONMENTS[env_name].azure.protect_stateful else 7)
+
+
+@pytest.mark.parametrize(
+    ("network", "cidrs", "days", "rule"),
+    [
+        ("cidrs", (), 7, "deployer_network 'cidrs' needs deployer_cidrs"),
+        ("in_vnet", ("20.30.40.1/32",), 7, "deployer_cidrs are only used with deployer_network 'cidrs'"),
+        ("in_vnet", (), 6, "soft_delete_days must be 7-90"),
+    ],
+)
+def test_key_vault_props_refuse_what_azure_would(network, cidrs, days, rule):
+    from modules.azure.key_vault import KeyVaultProps, VaultEndpoint
+
+    with pytest.raises(ValueError, match=re.escape(rule)):
+        KeyVaultProps(
+            name="kv", location="westeurope", resource_group="rg", tenant_id="t", admin_object_id="o", key_name="k",
+            endpoint=VaultEndpoint(name="pe", subnet_id="s", dns_zone_id="z"),
+            deployer_network=network, deployer_cidrs=cidrs, soft_delete_days=days,
+        )
