@@ -101,12 +101,11 @@ check-env:
 # `terraform providers lock`, which ignores the mirror.
 LOCK_FLAG = $(if $(shell grep -l filesystem_mirror .cache/terraform.rc 2>/dev/null),--skip-provider-lock,)
 
-# `cdktf plan` (diff) takes one stack, unlike deploy, so the glob is expanded here
-# over one synth: the same stacks `cdktf deploy '$(ENV)-*'` selects.
+# `cdktf plan` (diff) takes one stack, unlike deploy: scripts/plan_env.py plans the
+# stacks `cdktf deploy '$(ENV)-*'` selects, in the order of cdktf.out/manifest.json,
+# and names the stack to deploy first where an upstream state has no outputs yet.
 plan: check-env setup synth
-	for stack in $$(cd cdktf.out/stacks && ls -d $(ENV)-*); do \
-	  echo "== $$stack"; $(CDKTF) plan "$$stack" --skip-synth $(LOCK_FLAG) || exit 1; \
-	done
+	$(PY) scripts/plan_env.py --env '$(ENV)' --cdktf $(CDKTF) $(if $(LOCK_FLAG),--skip-provider-lock)
 
 deploy: check-env setup
 	$(CDKTF) deploy '$(ENV)-*' $(LOCK_FLAG)
