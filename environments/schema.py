@@ -387,6 +387,9 @@ class Storage(Strict):
 
 class VaultConfig(Strict):
     address: Url
+    #: Vault's private address(es): the fabric's Route 53 private zone maps the address's host name to them.
+    #: Each must sit inside one of the environment's hub/spoke ranges, or nothing routes to it.
+    private_ips: list[Annotated[str, AfterValidator(lambda v: str(ipaddress.IPv4Address(v)))]] = []
     kv_mount: Identifier = "platform"
     aws_mount: Slug = "aws"
     gcp_mount: Slug = "gcp"
@@ -400,6 +403,90 @@ class VaultConfig(Strict):
     def _ttls_ordered(self) -> VaultConfig:
         if self.max_lease_ttl_seconds < self.default_lease_ttl_seconds:
             raise ValueError("max_lease_ttl_seconds must be >= default_lease_ttl_seconds")
+        return self
+
+
+#: Private ASNs (RFC 6996): 16-bit 64512-65534, 32-bit 4200000000-4294967294. AWS and Azure accept only these
+#: for the Amazon side / a VPN gateway; GCP's Cloud Router takes the same ranges.
+_PRIVATE_ASNS = ((64512, 65534), (4200000000, 4294967294))
+#: ASNs Azure reserves (Azure VPN Gateway FAQ, "Are there ASNs that I can't use?"): its own 65515 (the VPN
+#: gateway default) and 65517-65520; a peer or gateway on them is refused.
+AZURE_RESERVED_ASNS = frozenset({65515, 65517, 65518, 65519, 65520})
+#: Tunnel inside CIDRs AWS refuses (AWS Site-to-Site VPN, VpnTunnelOptionsSpecification.TunnelInsideCidr).
+AWS_RESERVED_INSIDE = tuple(
+    ipaddress.ip_network(c)
+    for c in ("169.254.0.0/30", "169.254.1.0/30", "169.254.2.0/30", "169.254.3.0/30", "169.254.4.0/30",
+              "169.254.5.0/30", "169.254.169.252/30")
+)
+LINK_LOCAL = ipaddress.ip_network("169.254.0.0/16")
+#: Azure VPN gateways take custom BGP (APIPA) addresses only from 169.254.21.0-169.254.22.255
+#: (Azure docs, "Configure BGP for VPN Gateway": custom Azure APIPA BGP IP address).
+AZURE_APIPA = ipaddress.ip_network("169.254.21.0/24"), ipaddress.ip_network("169.254.22.0/24")
+#: The three links between the hubs; each has two tunnels (one /30 each).
+FABRIC_LINKS = ("aws_gcp", "aws_azure", "gcp_azure")
+TUNNELS_PER_LINK = 2
+
+
+def _asn(value: int) -> int:
+    if not any(low <= value <= high for low, high in _PRIVATE_ASNS):
+        raise ValueError("must be a private ASN: 64512-65534 or 4200000000-4294967294")
+    return value
+
+
+def _tunnel_cidr(value: str) -> str:
+    network = _ipv4_block(value, "169.254.10.0/30")
+    if network.prefixlen != 30 or not network.subnet_of(LINK_LOCAL):
+        raise ValueError("must be a /30 inside 169.254.0.0/16")
+    if any(network.overlaps(r) for r in AWS_RESERVED_INSIDE):
+        raise ValueError("is one of AWS's reserved tunnel inside ranges (169.254.0-5.0/30, 169.254.169.252/30)")
+    return value
+
+
+Asn = Annotated[int, AfterValidator(_asn)]
+TunnelCidr = Annotated[str, AfterValidator(_tunnel_cidr)]
+DnsName = Annotated[
+    str, _rule(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "must be a DNS name, e.g. blob.core.windows.net")
+]
+
+
+class FabricAsns(Strict):
+    """One BGP ASN per cloud hub: the Transit Gateway, the Cloud Router, the Azure VPN gateway."""
+
+    aws: Asn
+    gcp: Asn
+    azure: Asn
+
+
+class FabricTunnels(Strict):
+    """Tunnel inside /30s per link, two each; the first address of each /30 is the peer on the link's right."""
+
+    aws_gcp: list[TunnelCidr]
+    aws_azure: list[TunnelCidr]
+    gcp_azure: list[TunnelCidr]
+
+
+class FabricDns(Strict):
+    """Names each hub's resolver forwards to another cloud's resolver (conditional forwarding)."""
+
+    #: Forwarded to the Azure DNS Private Resolver: the lake's and Key Vault's private-link names.
+    to_azure: list[DnsName] = ["blob.core.windows.net", "dfs.core.windows.net", "vaultcore.azure.net"]
+
+
+class Fabric(Feature):
+    """Site-to-site IPsec VPN with BGP between the three hubs, and DNS across them (README, "Cross-cloud fabric")."""
+
+    enabled: bool = False
+    asn: FabricAsns | None = None
+    tunnels: FabricTunnels | None = None
+    #: private: Private Google Access over the VPN (Cloud Router advertises 199.36.153.8/30, DNS maps
+    #: googleapis.com to private.googleapis.com); internet: GCS over the AWS NAT.
+    gcs_access: Literal["private", "internet"] = "private"
+    dns: FabricDns = FabricDns()
+
+    @model_validator(mode="after")
+    def _settings_when_enabled(self) -> Fabric:
+        if self.enabled and (self.asn is None or self.tunnels is None):
+            raise ValueError("an enabled fabric needs asn and tunnels")
         return self
 
 
@@ -446,6 +533,7 @@ class Environment(Strict):
     orchestration: Orchestration
     storage: Storage = Storage()
     vault: VaultConfig
+    fabric: Fabric = Fabric(enabled=False, reason="not configured")
     domains: Annotated[list[Domain], Field(min_length=1)]
     state: Annotated[S3State | LocalState, Field(discriminator="backend")]
     budget: Budget
@@ -577,6 +665,43 @@ def _semantic_problems(file: str, env: Environment, stem: str) -> list[Problem]:
         for suffix in (naming.GCP_NAT_SUFFIX, *naming.GCP_FIREWALL_RULES):
             check_name("prefix", env.prefix, "gcp_resource", naming.gcp_resource(env.prefix, env.name, vpc, suffix))
     check_name("prefix", env.prefix, "azure_key_vault", naming.azure_key_vault(env.prefix, env.name))
+    problems += _fabric_problems(file, env)
+    for index, ip in enumerate(env.vault.private_ips):
+        if not any(ipaddress.ip_address(ip) in ipaddress.ip_network(cidr) for _, cidr in _all_cidrs(env)):
+            problems.append(Problem(
+                file, f"vault.private_ips[{index}]", ip, "must be inside one of the environment's hub or spoke ranges",
+            ))
+    return problems
+
+
+def _fabric_problems(file: str, env: Environment) -> list[Problem]:
+    """ASNs unique and not Azure's; per link the right count of /30s; no /30 reused; Azure's links in APIPA."""
+    fabric, problems = env.fabric, []
+    if not fabric.enabled or fabric.asn is None or fabric.tunnels is None:
+        return problems
+    if not env.aws.network.transit_gateway.enabled:
+        problems.append(Problem(file, "fabric.enabled", True, "the AWS VPN links terminate on the Transit Gateway: aws.network.transit_gateway must be enabled"))
+    seen_asns: dict[int, str] = {}
+    for cloud in ("aws", "gcp", "azure"):
+        asn = getattr(fabric.asn, cloud)
+        if asn in seen_asns:
+            problems.append(Problem(file, f"fabric.asn.{cloud}", asn, f"ASNs must be unique (also fabric.asn.{seen_asns[asn]})"))
+        seen_asns.setdefault(asn, cloud)
+    if fabric.asn.azure in AZURE_RESERVED_ASNS:
+        problems.append(Problem(file, "fabric.asn.azure", fabric.asn.azure, "is reserved by Azure (65515, 65517-65520)"))
+    seen: list[tuple[str, ipaddress.IPv4Network]] = []
+    for link in FABRIC_LINKS:
+        cidrs = getattr(fabric.tunnels, link)
+        if len(cidrs) != TUNNELS_PER_LINK:
+            problems.append(Problem(file, f"fabric.tunnels.{link}", cidrs, f"needs exactly {TUNNELS_PER_LINK} tunnel /30s"))
+        for index, cidr in enumerate(cidrs):
+            path, network = f"fabric.tunnels.{link}[{index}]", ipaddress.ip_network(cidr)
+            if "azure" in link and not any(network.subnet_of(r) for r in AZURE_APIPA):
+                problems.append(Problem(file, path, cidr, "an Azure link's /30 must be inside 169.254.21.0-169.254.22.255 (Azure APIPA BGP range)"))
+            clash = next((p for p, other in seen if network.overlaps(other)), None)
+            if clash:
+                problems.append(Problem(file, path, cidr, f"overlaps {clash}; every tunnel /30 must be distinct"))
+            seen.append((path, network))
     return problems
 
 
