@@ -70,7 +70,10 @@ class RegionalStsVaultBackend(VaultBackend):
         def login(hvac_client) -> None:
             import boto3
 
-            credentials = boto3.Session().get_credentials().get_frozen_credentials()
+            found = boto3.Session().get_credentials()
+            if found is None:
+                raise RuntimeError("Vault aws_iam login: no AWS credentials found (on MWAA: the execution role's)")
+            credentials = found.get_frozen_credentials()
             request = signed_get_caller_identity(credentials, client.region, iam_server_id_header)
             hvac_client.login(f"/v1/auth/{mount}/login", json=login_payload(request, client.role_id))
 

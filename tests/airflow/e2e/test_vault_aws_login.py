@@ -171,3 +171,20 @@ def test_replayed_as_vault_does_sts_names_the_mwaa_role(login, moto, synthesized
     role_name = role_arn.rsplit("/", 1)[1]
     assert arn == f"arn:aws:sts::{role_arn.split(':')[4]}:assumed-role/{role_name}/mwaa-worker"
     assert role_name == mwaa_role_name(synthesized["dev-aws-platform"])
+
+
+def test_backend_refuses_to_run_without_header_or_credentials(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    from regional_sts_vault import RegionalStsVaultBackend
+
+    base = {"url": "http://127.0.0.1:9", "auth_type": "aws_iam", "role_id": "dev-airflow", "region": "eu-west-1"}
+    with pytest.raises(ValueError, match="needs region and iam_server_id_header"):
+        RegionalStsVaultBackend(**base)
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    backend = RegionalStsVaultBackend(**base, iam_server_id_header="vault.example")
+    with pytest.raises(RuntimeError, match="no AWS credentials found"):
+        backend.vault_client.client
