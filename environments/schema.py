@@ -385,8 +385,18 @@ class Storage(Strict):
     tiering: Tiering = Tiering()
 
 
+class VaultAwsIdentity(Strict):
+    """Vault's AWS identity through plugin workload identity federation (Vault Enterprise >= 1.16):
+    Vault assumes ``role_arn`` with a token for ``audience``. Unset: Vault's own AWS credential chain."""
+
+    role_arn: Annotated[str, _rule(r"arn:aws:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+", "must be an IAM role ARN")]
+    audience: Annotated[str, Field(min_length=1)]
+
+
 class VaultConfig(Strict):
     address: Url
+    #: How Vault's aws auth mount calls iam:GetRole (resolve_aws_unique_ids); see VaultAwsIdentity.
+    aws_identity: VaultAwsIdentity | None = None
     #: Vault's private address(es): the fabric's Route 53 private zone maps the address's host name to them.
     #: Each must sit inside one of the environment's hub/spoke ranges, or nothing routes to it.
     private_ips: list[Annotated[str, AfterValidator(lambda v: str(ipaddress.IPv4Address(v)))]] = []

@@ -18,7 +18,13 @@ from constructs import Construct
 from environments import naming
 from environments.schema import Environment
 from modules.vault.audit_device import AuditDevice
-from modules.vault.aws_iam_auth import AwsIamAuth, AwsIamAuthProps, AwsIamAuthRoleProps, identity_policy
+from modules.vault.aws_iam_auth import (
+    AwsIamAuth,
+    AwsIamAuthProps,
+    AwsIamAuthRoleProps,
+    VaultAwsIdentity,
+    identity_policy,
+)
 from modules.vault.aws_secrets_engine import (
     AwsDomainResources,
     AwsSecretsEngine,
@@ -144,6 +150,7 @@ class VaultStack(PlatformStack):
             AwsIamAuthProps(
                 path=naming.VAULT_AWS_AUTH_MOUNT, lease=lease, sts_region=env.aws.region,
                 server_id_header=naming.vault_iam_server_id(env.vault.address),
+                identity=VaultAwsIdentity(ident.role_arn, ident.audience) if (ident := env.vault.aws_identity) else None,
             ),
         )
         #: The role MWAA's VaultBackend logs in with (its role_id); the AWS stack uses the same naming function.

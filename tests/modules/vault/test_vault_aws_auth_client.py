@@ -26,8 +26,9 @@ def test_auth_client_pins_the_regional_sts_endpoint_and_the_server_id_header(sta
     assert client["use_sts_region_from_client"] is False
     assert client["iam_server_id_header_value"] == naming.vault_iam_server_id(env.vault.address)
     assert client["iam_server_id_header_value"] and "." in client["iam_server_id_header_value"]
-    # No static AWS keys in config or state: Vault's own credential chain (or workload identity).
+    # No static AWS keys in config or state: Vault's own credential chain (no environment sets aws_identity).
     assert "access_key" not in client and "secret_key" not in client
+    assert env.vault.aws_identity is None and "role_arn" not in client
 
 
 @pytest.mark.parametrize("env_name", sorted(ENVIRONMENTS))
@@ -55,3 +56,31 @@ def test_helpers():
     assert json.loads(identity_policy(("arn:aws:iam::1:role/r",)))["Statement"][0]["Resource"] == ["arn:aws:iam::1:role/r"]
     with pytest.raises(ValueError, match="no host name"):
         naming.vault_iam_server_id("not-a-url")
+
+
+def test_workload_identity_knob_gives_vault_an_assumed_role(tmp_path):
+    import copy
+
+    import yaml
+
+    from environments.schema import ENVIRONMENTS_DIR
+    from tests.conftest import synth_environment
+
+    data = copy.deepcopy(yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text()))
+    data.update(name="vaultwif", prefix="ccw")
+    data["vault"]["aws_identity"] = {"role_arn": "arn:aws:iam::111111111111:role/vault-aws-auth", "audience": "vault-dev"}
+    env, stacks = synth_environment(data, "vaultwif", tmp_path)
+    client = stacks["vaultwif-vault"].only("vault_aws_auth_backend_client")
+    assert (client["role_arn"], client["identity_token_audience"], client["identity_token_ttl"]) == (
+        "arn:aws:iam::111111111111:role/vault-aws-auth", "vault-dev", 3600,
+    )
+    assert "access_key" not in client and "secret_key" not in client
+
+
+def test_workload_identity_role_must_be_an_iam_role_arn():
+    from pydantic import ValidationError
+
+    from environments.schema import VaultAwsIdentity
+
+    with pytest.raises(ValidationError, match="must be an IAM role ARN"):
+        VaultAwsIdentity(role_arn="arn:aws:iam::111111111111:user/someone", audience="vault")
