@@ -85,3 +85,19 @@ def time_sleep(
     return RawResource(
         scope, id_, provider=TIME, resource_type="time_sleep", arguments=arguments, depends_on=depends_on
     )
+
+
+#: hashicorp/random: random_password (its ``result`` is sensitive in state and plan).
+RANDOM = ProviderRequirement(name="random", source="hashicorp/random", version="~> 3.6")
+
+
+def random_password(scope: Construct, id_: str, *, length: int = 48, special: bool = False) -> RawResource:
+    """A generated secret (e.g. a VPN pre-shared key), read back with ``.attribute("result")``.
+
+    No special characters by default: pre-shared keys travel through several clouds' APIs, and Azure and
+    GCP both accept plain alphanumerics of this length (48 characters, ~285 bits).
+    """
+    return RawResource(
+        scope, id_, provider=RANDOM, resource_type="random_password",
+        arguments={"length": length, "special": special},
+    )

@@ -12,6 +12,7 @@ from environments.schema import Environment
 from stacks.aws import AwsNetworkStack, AwsPlatformStack
 from stacks.aws_orchestration import AwsOrchestrationStack
 from stacks.azure import AzureNetworkStack, AzurePlatformStack
+from stacks.fabric import AwsFabricStack, AzureFabricStack, GcpFabricStack, vault_host
 from stacks.gcp import GcpNetworkStack, GcpPlatformStack
 from stacks.vault import VaultStack
 
@@ -21,11 +22,20 @@ def compose(app: App, env: Environment) -> None:
     aws_network = AwsNetworkStack(app, env)
     aws_platform = AwsPlatformStack(app, env)
     AwsOrchestrationStack(app, env, aws_network, aws_platform)
-    gcp_platform = azure_platform = None
+    gcp_platform = azure_platform = gcp_network = azure_network = None
     if env.gcp.terraform.enabled:
-        gcp_platform = GcpPlatformStack(app, env, GcpNetworkStack(app, env))
+        gcp_network = GcpNetworkStack(app, env)
+        gcp_platform = GcpPlatformStack(app, env, gcp_network)
     if env.azure.terraform.enabled:
-        azure_platform = AzurePlatformStack(app, env, AzureNetworkStack(app, env))
+        # The Azure resolver forwards Vault's name to the AWS hub's Resolver (fixed addresses, not references).
+        forwards = {vault_host(env): tuple(aws_network.resolver.inbound_ips)} if aws_network.resolver and env.vault.private_ips else {}
+        azure_network = AzureNetworkStack(app, env, dns_forwards=forwards)
+        azure_platform = AzurePlatformStack(app, env, azure_network)
+    if env.fabric.enabled and gcp_network and azure_network:
+        # Networks -> aws-fabric -> gcp-fabric -> azure-fabric, as the references between them order it.
+        aws_fabric = AwsFabricStack(app, env, aws_network, gcp_network, azure_network)
+        gcp_fabric = GcpFabricStack(app, env, gcp_network, aws_network, aws_fabric, azure_network)
+        AzureFabricStack(app, env, azure_network, aws_fabric, gcp_network, gcp_fabric)
     # Vault consumes the clouds' attributes (MWAA role, buckets, GKE endpoint); nothing references Vault back.
     VaultStack(app, env, aws=aws_platform, gcp=gcp_platform, azure=azure_platform)
 

@@ -14,9 +14,11 @@ from environments.schema import Environment
 from modules.aws.alerts_topic import AlertsTopic, AlertsTopicProps
 from modules.aws.budget import Budget, BudgetProps
 from modules.aws.data_domain import DataDomain, DataDomainProps
+from modules.aws.domain_pipeline_role import DomainPipelineRole, DomainPipelineRoleProps, role_arn
 from modules.aws.glue_security_configuration import GlueSecurityConfiguration, GlueSecurityConfigurationProps
 from modules.aws.kms_key import KmsKey, KmsKeyProps
 from modules.aws.mwaa_execution_role import MwaaExecutionRole, MwaaExecutionRoleProps
+from modules.aws.resolver import ResolverEndpoints, ResolverEndpointsProps
 from modules.aws.secure_bucket import SecureBucket, SecureBucketProps, Tiering
 from modules.aws.transit_gateway import TransitGateway, TransitGatewayProps
 from modules.aws.vpc import Vpc, VpcProps
@@ -77,8 +79,18 @@ class AwsNetworkStack(PlatformStack):
                 TransitGatewayProps(
                     name=_name(env, "tgw"), hub=self.hub, spokes=self.spokes,
                     spoke_routes=tuple((a, b) for a, b in net.spoke_routes),
+                    amazon_side_asn=env.fabric.asn.aws if env.fabric.enabled and env.fabric.asn else None,
                 ),
             )
+        self.resolver = None
+        if env.fabric.enabled:
+            # Route 53 Resolver endpoints in the hub: the peer clouds' resolvers query inbound (Vault's name),
+            # the fabric stack's forwarding rules send the Azure names outbound.
+            peers = (env.gcp.network.hub_cidr, env.azure.network.hub_cidr)
+            self.resolver = ResolverEndpoints(self, "resolver", ResolverEndpointsProps(
+                name=_name(env, "hub"), vpc_id=self.hub.vpc_id, subnet_ids=tuple(self.hub.private_subnet_ids),
+                subnet_cidrs=tuple(self.hub.private_subnet_cidrs), peer_cidrs=peers,
+            ))
         #: MWAA's two private subnets, in different AZs.
         self.mwaa_vpc_id = orchestration.vpc_id
         self.mwaa_subnet_ids = tuple(orchestration.private_subnet_ids[:2])
@@ -167,10 +179,24 @@ class AwsPlatformStack(PlatformStack):
                 name=_name(env, "mwaa-execution"), environment_name=self.mwaa_environment_name,
                 account_id=aws.account_id, region=aws.region, dag_bucket_arn=self.dag_bucket.arn,
                 kms_key_arn=self.key.arn,
-                data_bucket_arns=tuple(b.arn for d in self.domains.values() for b in d.buckets.values()),
                 crawler_arns=tuple(d.catalog.crawler_arn for d in self.domains.values()),
+                domain_role_arns=tuple(
+                    role_arn(aws.account_id, naming.domain_pipeline_role(env.prefix, env.name, d.name)) for d in env.domains
+                ),
+                alerts_topic_arn=self.alerts.arn,
             ),
         )
+        # Each domain's identity for Vault logins; the Vault AWS-auth role of the domain binds its ARN.
+        self.domain_pipeline_roles = {
+            d.name: DomainPipelineRole(
+                self, f"pipeline-role-{d.name}",
+                DomainPipelineRoleProps(
+                    name=naming.domain_pipeline_role(env.prefix, env.name, d.name), domain=d.name,
+                    assumed_by_arn=self.mwaa_role.arn, account_id=aws.account_id,
+                ),
+            )
+            for d in env.domains
+        }
 
         # Plain attributes for other stacks: the orchestration stack, and the Vault stack's
         # AWS auth role (trusts the MWAA role) and secrets-engine roles (scoped per domain).
@@ -185,3 +211,5 @@ class AwsPlatformStack(PlatformStack):
         self.crawler_arns = {name: domain.catalog.crawler_arn for name, domain in self.domains.items()}
         self.crawler_names = {name: domain.catalog.crawler_name for name, domain in self.domains.items()}
         self.alerts_topic_arn = self.alerts.arn
+        #: domain -> its pipeline role's ARN (what the domain's Vault login role binds)
+        self.domain_pipeline_role_arns = {name: role.arn for name, role in self.domain_pipeline_roles.items()}

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
 from constructs import Construct
 
@@ -10,6 +12,7 @@ from environments import naming
 from environments.schema import Environment
 from modules.azure.budget import SubscriptionBudget, SubscriptionBudgetProps
 from modules.azure.diagnostics import Diagnostics, DiagnosticsProps
+from modules.azure.dns_resolver import DnsResolver, DnsResolverProps
 from modules.azure.key_vault import MAX_SOFT_DELETE_DAYS, MIN_SOFT_DELETE_DAYS, KeyVault, KeyVaultProps, VaultEndpoint
 from modules.azure.log_analytics import Workspace, WorkspaceProps
 from modules.azure.nsg import InboundAllow
@@ -19,6 +22,7 @@ from modules.azure.private_endpoint import PrivateEndpoint, PrivateEndpointProps
 from modules.azure.resource_group import ResourceGroup, ResourceGroupProps
 from modules.azure.storage_account import BlobTiering, LakeAccount, LakeAccountProps
 from modules.azure.vnet import Vnet, VnetProps
+from modules.azure.vpn_gateway import VpnGateway, VpnGatewayProps
 from stacks import providers
 from stacks.base import PlatformStack
 
@@ -28,7 +32,8 @@ LAKE_KEY_NAME = "lake-cmk"
 
 
 class AzureNetworkStack(PlatformStack):
-    def __init__(self, scope: Construct, env: Environment):
+    def __init__(self, scope: Construct, env: Environment, dns_forwards: dict[str, tuple[str, ...]] | None = None):
+        """``dns_forwards``: domain -> another cloud's resolver IPs (plain addresses, the fabric's forwarding)."""
         super().__init__(scope, env, "azure-network")
         providers.azurerm(self)
         az = env.azure
@@ -54,19 +59,62 @@ class AzureNetworkStack(PlatformStack):
         }
         hub = self.vnets["hub"]
         hub_ref = VnetRef(label=hub.label, name=hub.name, id=hub.id, resource_group=self.group.name)
+        self.vpn_gateway = self.dns_resolver = None
+        if env.fabric.enabled:
+            self.vpn_gateway, self.dns_resolver = self._fabric(env, dns_forwards or {})
+        gateway_after = (self.vpn_gateway.gateway,) if self.vpn_gateway else ()
         for name, vnet in self.vnets.items():
             if name != "hub":
                 HubPeering(self, f"peering-{name}", HubPeeringProps(
                     hub=hub_ref, spoke=VnetRef(label=vnet.label, name=vnet.name, id=vnet.id, resource_group=self.group.name),
-                    gateway_transit=az.network.gateway_transit,
+                    # The hub's VPN gateway exists with the fabric: spokes then really use it (gateway transit).
+                    gateway_transit=az.network.gateway_transit or env.fabric.enabled, after=gateway_after,
                 ))
         self.dns = PrivateDns(self, "private-dns", PrivateDnsProps(
             resource_group=self.group.name,
             zones={"blob": BLOB_ZONE, "dfs": DFS_ZONE, "vault": VAULT_ZONE},
-            links={naming.azure_resource(env.prefix, env.name, "hub", "link"): hub.id},
+            # Clients resolve in every VNet (MWAA's queries arrive through the hub's resolver, the lake's
+            # users sit in spokes): a private-link zone answers only in VNets linked to it (Azure docs,
+            # "Private endpoint DNS configuration"), so each zone is linked to the hub AND every spoke.
+            links={naming.azure_resource(env.prefix, env.name, name, "link"): vnet.id for name, vnet in self.vnets.items()},
         ))
         self.hub = hub
         self.data_subnet_id = self.vnets[DATA_SPOKE].subnet_id
+
+    def _fabric(self, env: Environment, forwards: dict[str, tuple[str, ...]]) -> tuple[VpnGateway, DnsResolver]:
+        """The hub's VPN gateway and DNS Private Resolver, in the hub's free second half (last /26)."""
+        az, fabric = env.azure, env.fabric
+        assert fabric.asn and fabric.tunnels  # the schema requires them when the fabric is on
+        hub = self.vnets["hub"]
+        gateway_net, inbound_net, outbound_net = hub_fabric_subnets(az.network.hub_cidr)
+        # Azure holds the second host of every /30 on its links (AWS's cgw side; GCP takes the first).
+        azure_host = lambda cidr: str(list(ipaddress.ip_network(cidr).hosts())[1])  # noqa: E731
+        aws, gcp = fabric.tunnels.aws_azure, fabric.tunnels.gcp_azure
+        # Both AWS tunnels end on instance 0 (the customer gateway's one IP); GCP tunnel n on instance n.
+        apipa = (tuple(azure_host(c) for c in (*aws, gcp[0])), (azure_host(gcp[1]),))
+        gateway = VpnGateway(self, "vpn-gateway", VpnGatewayProps(
+            name=naming.azure_resource(env.prefix, env.name, "hub", "vpngw"), location=az.location,
+            resource_group=self.group.name, vnet_name=hub.name, subnet_cidr=gateway_net, asn=fabric.asn.azure, apipa=apipa,
+        ))
+        resolver = DnsResolver(self, "dns-resolver", DnsResolverProps(
+            name=naming.azure_resource(env.prefix, env.name, "hub", "dns"), location=az.location,
+            resource_group=self.group.name, vnet_id=hub.id, vnet_name=hub.name,
+            inbound_cidr=inbound_net, outbound_cidr=outbound_net, inbound_ip=str(ipaddress.ip_network(inbound_net)[4]),
+            forwards=forwards, linked_vnets={name: vnet.id for name, vnet in self.vnets.items()},
+        ))
+        return gateway, resolver
+
+
+def hub_fabric_subnets(hub_cidr: str) -> tuple[str, str, str]:
+    """GatewaySubnet (/27), resolver inbound (/28), resolver outbound (/28): the hub's last /26.
+
+    The workload subnet takes the first half (modules/azure/vnet.py); Azure reserves each subnet's first four
+    addresses, so the inbound endpoint's fixed IP is host 4.
+    """
+    last = list(ipaddress.ip_network(hub_cidr).subnets(new_prefix=26))[-1]
+    gateway, rest = list(last.subnets(new_prefix=27))
+    inbound, outbound = list(rest.subnets(new_prefix=28))
+    return str(gateway), str(inbound), str(outbound)
 
 
 class AzurePlatformStack(PlatformStack):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cdktf import TerraformVariable
 from cdktf_cdktf_provider_google.data_google_project import DataGoogleProject
 from cdktf_cdktf_provider_google.data_google_storage_project_service_account import (
     DataGoogleStorageProjectServiceAccount,
@@ -12,8 +13,11 @@ from environments import naming
 from environments.schema import Environment
 from modules.gcp.bucket import SecureBucket, SecureBucketProps, Tiering
 from modules.gcp.budget import ProjectBudget, ProjectBudgetProps
+from modules.gcp.domain_pipeline_account import DomainPipelineAccount, DomainPipelineAccountProps
+from modules.gcp.fabric_dns import FabricDns, FabricDnsProps
 from modules.gcp.firewall import Firewall, FirewallProps, IngressAllow
 from modules.gcp.gke_cluster import AuthorizedNetwork, PrivateCluster, PrivateClusterProps
+from modules.gcp.ha_vpn import PRIVATE_GOOGLE_ACCESS_RANGE, HaVpn, HaVpnProps
 from modules.gcp.kms import KeyRing, KeyRingProps
 from modules.gcp.nat import CloudNat, CloudNatProps
 from modules.gcp.ncc import NccStar, NccStarProps
@@ -94,6 +98,18 @@ class GcpNetworkStack(PlatformStack):
 
         self.hub = hub
         self.gke_vpc = self.vpcs[gke.network_spoke]
+        self.vpn = None
+        if env.fabric.enabled and env.fabric.asn:
+            # The hub's HA VPN gateway and Cloud Router: the fabric stacks add the tunnels and BGP peers.
+            private_access = (PRIVATE_GOOGLE_ACCESS_RANGE,) if env.fabric.gcs_access == "private" else ()
+            self.vpn = HaVpn(self, "ha-vpn", HaVpnProps(
+                name=naming.gcp_resource(env.prefix, env.name, "hub"), region=gcp.region, network=hub.self_link,
+                asn=env.fabric.asn.gcp, advertised_ranges=tuple(ranges.values()) + private_access,
+            ))
+            FabricDns(self, "fabric-dns", FabricDnsProps(
+                name=naming.gcp_resource(env.prefix, env.name, "fabric"), networks=tuple(v.self_link for v in self.vpcs.values()),
+                inbound_network=hub.self_link, private_google_access=env.fabric.gcs_access == "private",
+            ))
 
 
 class GcpPlatformStack(PlatformStack):
@@ -190,6 +206,22 @@ class GcpPlatformStack(PlatformStack):
             amount_usd=gcp.budget_usd or env.budget.monthly_usd,
             emails=tuple(env.budget.alert_emails),
         ))
+
+        # One service account per domain, object access on its buckets only, for Vault's GCP engine to
+        # impersonate (review #16: rolesets need project-wide key admin). The engine's account is an input.
+        engine_account = TerraformVariable(
+            self, "vault_gcp_engine_service_account", type="string", nullable=False,
+            description="e-mail of Vault's GCP secrets engine service account (gets tokenCreator on the domains' accounts)",
+        ).string_value
+        self.domain_pipeline_accounts = {
+            d: DomainPipelineAccount(self, f"pipeline-account-{d}", DomainPipelineAccountProps(
+                account_id=naming.gcp_domain_pipeline_account(env.prefix, env.name, d), domain=d, project=gcp.project_id,
+                bucket_names=tuple(bucket.id for bucket in b.values()), engine_service_account=engine_account,
+            ))
+            for d, b in self.lake.items()
+        }
+        #: domain -> the pipeline service account's e-mail (a token).
+        self.domain_pipeline_account_emails = {d: a.email for d, a in self.domain_pipeline_accounts.items()}
 
         # Plain attributes other stacks (Vault, issue 5) read; tokens resolve to cross-stack references.
         #: domain -> zone -> bucket name (names are derived, so these are plain strings).

@@ -40,6 +40,8 @@ class TransitGatewayProps:
     spokes: dict[str, Vpc]
     #: Unordered spoke pairs allowed to reach each other.
     spoke_routes: tuple[tuple[str, str], ...] = ()
+    #: BGP ASN of the Amazon side (the cross-cloud fabric's); None keeps AWS's default 64512.
+    amazon_side_asn: int | None = None
 
 
 class TransitGateway(Construct):
@@ -53,11 +55,16 @@ class TransitGateway(Construct):
             default_route_table_propagation="disable",
             auto_accept_shared_attachments="disable",
             dns_support="enable",
+            amazon_side_asn=props.amazon_side_asn,
             tags={"Name": props.name},
         )
         self.id = self.tgw.id
+        #: Attachment name ("hub" or a spoke) -> its route table (the fabric adds VPN routes to them).
+        self.route_tables: dict[str, Ec2TransitGatewayRouteTable] = {}
         hub_attachment = self._attach("hub", props.hub, props.name)
         spoke_attachments = {name: self._attach(name, vpc, props.name) for name, vpc in props.spokes.items()}
+        #: "hub" or a spoke -> its VPC attachment id (the fabric propagates some into its VPN route table).
+        self.attachment_ids = {"hub": hub_attachment.id, **{n: a.id for n, a in spoke_attachments.items()}}
 
         hub_table = self._table("hub", props.name, hub_attachment)
         for name, attachment in spoke_attachments.items():
@@ -108,6 +115,7 @@ class TransitGateway(Construct):
 
     def _table(self, name: str, prefix: str, attachment) -> Ec2TransitGatewayRouteTable:
         table = Ec2TransitGatewayRouteTable(self, f"{name}-rt", transit_gateway_id=self.tgw.id, tags={"Name": f"{prefix}-{name}"})
+        self.route_tables[name] = table
         Ec2TransitGatewayRouteTableAssociation(
             self, f"{name}-association", transit_gateway_attachment_id=attachment.id, transit_gateway_route_table_id=table.id
         )

@@ -83,6 +83,8 @@ class Vpc(Construct):
             self._subnet(f"private-{az}", str(slots[i]), az, self.private_route_tables[az], f"{props.name}-private-{az}")
             for i, az in enumerate(azs)
         ]
+        #: Their CIDRs, in the same order (fixed addresses such as Resolver endpoint IPs are picked from them).
+        self.private_subnet_cidrs = [str(slots[i]) for i in range(len(azs))]
         # Attachment subnets share their AZ's private table: what arrives from the gateway leaves the
         # way the AZ's workloads do (spokes: local; hub: the AZ's NAT).
         self.transit_subnet_ids = [

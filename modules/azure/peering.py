@@ -24,6 +24,9 @@ class HubPeeringProps:
     spoke: VnetRef
     #: The hub shares its VPN/ExpressRoute gateway; requires that gateway to exist in the hub.
     gateway_transit: bool = False
+    #: What the peering waits for: with gateway transit, the hub's VPN gateway (Azure refuses
+    #: use_remote_gateways while the remote VNet has no gateway).
+    after: tuple = ()
 
 
 class HubPeering(Construct):
@@ -41,4 +44,5 @@ class HubPeering(Construct):
             virtual_network_name=spoke.name, remote_virtual_network_id=hub.id,
             allow_virtual_network_access=True, allow_forwarded_traffic=True,
             use_remote_gateways=props.gateway_transit, allow_gateway_transit=False,
+            depends_on=list(props.after) or None,
         )

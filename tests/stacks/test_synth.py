@@ -10,6 +10,8 @@ from tests.conftest import REPO, synth_into
 
 ENVIRONMENTS = {env.name: env for env in load_environments()}
 COMPONENTS = ["aws-network", "aws-platform", "aws-orchestration", "gcp-network", "gcp-platform", "azure-network", "azure-platform", "vault"]
+#: Only where the environment turns the cross-cloud fabric on (and both clouds are deployed).
+FABRIC_COMPONENTS = ["aws-fabric", "gcp-fabric", "azure-fabric"]
 
 
 def expected_stacks(env) -> set[str]:
@@ -18,6 +20,8 @@ def expected_stacks(env) -> set[str]:
         names -= {f"{env.name}-gcp-network", f"{env.name}-gcp-platform"}
     if not env.azure.terraform.enabled:
         names -= {f"{env.name}-azure-network", f"{env.name}-azure-platform"}
+    if env.fabric.enabled and env.gcp.terraform.enabled and env.azure.terraform.enabled:
+        names |= {f"{env.name}-{c}" for c in FABRIC_COMPONENTS}
     return names
 
 
