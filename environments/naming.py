@@ -152,6 +152,21 @@ def vault_domain_kv_path(domain: str) -> str:
     return f"domains/{_slug(domain)}"
 
 
+def vault_domain_login_role(env: str, domain: str) -> str:
+    """The Vault AWS-auth role a domain's tasks log in with (bound to the domain's pipeline IAM role)."""
+    return f"{_slug(env)}-{_slug(domain)}-pipeline"
+
+
+#: Inside a domain's kv subtree: its masking key, and (stand-ins only) its static connections per cloud.
+VAULT_DOMAIN_MASKING_KEY = "masking_key"
+VAULT_DOMAIN_CONNECTIONS = "connections"
+
+
+def domain_pipeline_role(prefix: str, env: str, domain: str) -> str:
+    """A domain's pipeline IAM role (no permissions; its identity for Vault logins): ``<prefix>-<env>-<domain>-pipeline``."""
+    return aws_resource(prefix, env, domain, "pipeline")
+
+
 def gke_domain_namespace(domain: str) -> str:
     """The GKE namespace a domain's workloads run in."""
     return _slug(domain)
@@ -214,6 +229,14 @@ def _compact(prefix: str, env: str) -> str:
 def gcp_service_account_id(prefix: str, env: str, purpose: str) -> str:
     """At most 30 characters: ``<prefix><env>-<purpose>``."""
     return f"{_compact(prefix, env)}-{purpose}"
+
+
+def gcp_domain_pipeline_account(prefix: str, env: str, domain: str) -> str:
+    """A domain's pipeline service account id (Vault's GCP engine impersonates it): ``<prefix><env>-<domain>``."""
+    account_id = gcp_service_account_id(prefix, env, _slug(domain))
+    if len(account_id) > 30:
+        raise ValueError(f"GCP service account id {account_id!r} is longer than 30 characters (IAM's limit)")
+    return account_id
 
 
 #: Suffixes of the per-VPC names (Cloud NAT, the firewall rules); the schema checks the longest names.

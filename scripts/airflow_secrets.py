@@ -5,7 +5,13 @@ both go through here, so the paths, the connection format and the layout JSON
 cannot drift apart:
 
     <kv mount>/airflow/connections/<conn_id>   {"conn_type", "login", "password", "host", "extra"}
-    <kv mount>/airflow/variables/<key>          {"value": ...}
+    <kv mount>/airflow/variables/<key>          {"value": ...}   (non-secret: layout, credential settings)
+    <kv mount>/domains/<domain>/masking_key     {"value": hex}   (the domain's policy only)
+    <kv mount>/domains/<domain>/connections/<cloud>               (stand-ins' fixed credentials only)
+
+Airflow's own login (orchestration policy) reads airflow/*; nothing there is a
+domain secret. A task reads its domain's secrets and dynamic credentials as the
+domain (callcenter.credentials), with the settings written here.
 
 The masking key is created once and never overwritten: every pseudonym in the
 lake was made with it, so replacing it silently would break joins across days.
@@ -25,7 +31,9 @@ for _path in (REPO, REPO / "airflow" / "dags"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from callcenter.layout import DOMAIN, LAYOUT_VARIABLE, MASKING_KEY_VARIABLE, Layout  # noqa: E402
+from callcenter.credentials import CloudSource, Settings, VaultLogin, settings_variable  # noqa: E402
+from callcenter.layout import DOMAIN, LAYOUT_VARIABLE, Layout  # noqa: E402
+from callcenter.stores import Connection  # noqa: E402
 
 from environments import naming  # noqa: E402
 from environments.schema import Environment  # noqa: E402
@@ -34,18 +42,8 @@ MASKING_KEY_BYTES = 32  # inside the contract's 16-64 byte range for keyed BLAKE
 
 
 @dataclass(frozen=True)
-class Conn:
+class Conn(Connection):
     """An Airflow connection as stored in Vault (and usable by callcenter.stores)."""
-
-    conn_type: str
-    login: str | None = None
-    password: str | None = None
-    extra: dict[str, Any] | None = None
-    host: str | None = None
-
-    @property
-    def extra_dejson(self) -> dict[str, Any]:
-        return dict(self.extra or {})
 
     def vault_secret(self) -> dict[str, Any]:
         secret: dict[str, Any] = {"conn_type": self.conn_type, "extra": json.dumps(self.extra or {})}
@@ -94,7 +92,65 @@ def write_layout(client: Any, mount: str, layout: Layout) -> str:
     return path
 
 
-def ensure_masking_key(client: Any, mount: str, key: bytes | None = None) -> tuple[str, bool]:
+def domain_secret_path(domain: str, *parts: str) -> str:
+    return "/".join((naming.vault_domain_kv_path(domain), *parts))
+
+
+def deployed_settings(env: Environment, domain: str = DOMAIN) -> Settings:
+    """How a domain's tasks get credentials on MWAA: log in as the domain's pipeline role, read its engines."""
+    role = naming.vault_domain_role(domain)
+    address = str(env.vault.address)
+    account = naming.azure_storage_account(env.prefix, env.name)
+    clouds = {"aws": CloudSource("aws", f"{env.vault.aws_mount}/creds/{role}", {"region_name": env.aws.region})}
+    if env.gcp.terraform.enabled:
+        clouds["gcp"] = CloudSource("gcp", f"{env.vault.gcp_mount}/impersonated-account/{role}/token")
+    if env.azure.terraform.enabled:
+        clouds["azure"] = CloudSource("azure", f"{env.vault.azure_mount}/creds/{role}", {
+            "tenant_id": str(env.azure.tenant_id), "account_url": f"https://{account}.blob.core.windows.net"})
+    pipeline_role = naming.domain_pipeline_role(env.prefix, env.name, domain)
+    return Settings(
+        domain=domain,
+        vault=VaultLogin(
+            url=address, method="aws_iam", kv_mount=env.vault.kv_mount, kv_path=naming.vault_domain_kv_path(domain),
+            role=naming.vault_domain_login_role(env.name, domain),
+            # The ARN format IAM documents (modules/aws/domain_pipeline_role.py builds the same).
+            assume_role_arn=f"arn:aws:iam::{env.aws.account_id}:role/{pipeline_role}",
+            region=env.aws.region, server_id=naming.vault_iam_server_id(address), auth_mount=naming.VAULT_AWS_AUTH_MOUNT,
+        ),
+        clouds=clouds,
+        masking_key_path=domain_secret_path(domain, naming.VAULT_DOMAIN_MASKING_KEY),
+    )
+
+
+def standin_settings(env: Environment, vault_url: str, token_path: str, domain: str = DOMAIN) -> Settings:
+    """The stand-ins have no credential engines: the same interface reads their fixed credentials from kv."""
+    return Settings(
+        domain=domain,
+        vault=VaultLogin(url=vault_url, method="token", kv_mount=env.vault.kv_mount,
+                         kv_path=naming.vault_domain_kv_path(domain), token_path=token_path),
+        clouds={cloud: CloudSource("kv", domain_secret_path(domain, naming.VAULT_DOMAIN_CONNECTIONS, cloud))
+                for cloud in ("aws", "gcp", "azure")},
+        masking_key_path=domain_secret_path(domain, naming.VAULT_DOMAIN_MASKING_KEY),
+    )
+
+
+def write_settings(client: Any, mount: str, settings: Settings) -> str:
+    path = f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{settings_variable(settings.domain)}"
+    client.secrets.kv.v2.create_or_update_secret(path, secret={"value": settings.to_json()}, mount_point=mount)
+    return path
+
+
+def write_domain_connections(client: Any, mount: str, settings: Settings, conns: dict[str, Conn]) -> list[str]:
+    """Stand-ins only: each cloud's fixed credentials at the kv path the settings name."""
+    written = []
+    for cloud, conn in conns.items():
+        path = settings.source(cloud).path
+        client.secrets.kv.v2.create_or_update_secret(path, secret=conn.vault_secret(), mount_point=mount)
+        written.append(path)
+    return written
+
+
+def ensure_masking_key(client: Any, mount: str, key: bytes | None = None, domain: str = DOMAIN) -> tuple[str, bool]:
     """Create the masking key unless one exists; its path, and whether this call created it.
 
     Check-and-set with cas=0 makes "create only" atomic in Vault itself, so two
@@ -102,7 +158,7 @@ def ensure_masking_key(client: Any, mount: str, key: bytes | None = None) -> tup
     """
     import hvac.exceptions
 
-    path = f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{MASKING_KEY_VARIABLE}"
+    path = domain_secret_path(domain, naming.VAULT_DOMAIN_MASKING_KEY)
     value = (key if key is not None else secrets.token_bytes(MASKING_KEY_BYTES)).hex()
     try:
         client.secrets.kv.v2.create_or_update_secret(path, secret={"value": value}, cas=0, mount_point=mount)

@@ -235,8 +235,18 @@ def store_in_vault(env: Environment, standins: Standins, conns: dict[str, Conn],
     client = hvac.Client(url=standins.bao.url, token=standins.vault_token)
     mount = env.vault.kv_mount
     airflow_secrets.ensure_kv_mount(client, mount)
-    airflow_secrets.write_connections(client, mount, conns)
+    # Airflow's own AWS connection (the Glue crawler hook): moto's dummy keys, no data secret.
+    airflow_secrets.write_connections(client, mount, {AWS_CONN_ID: conns[AWS_CONN_ID]})
     airflow_secrets.write_layout(client, mount, layout)
+    # The domain's credentials behind callcenter.credentials: the stand-ins' fixed ones, in the domain's subtree.
+    # The dev server has one root token; the deployed flow logs in as the domain instead (README, credentials).
+    token_file = standins.workdir / "domain-vault-token"
+    token_file.write_text(standins.vault_token)
+    token_file.chmod(0o600)
+    settings = airflow_secrets.standin_settings(env, standins.bao.url, str(token_file))
+    airflow_secrets.write_settings(client, mount, settings)
+    airflow_secrets.write_domain_connections(
+        client, mount, settings, {"aws": conns[AWS_CONN_ID], "gcp": conns[GCP_CONN_ID], "azure": conns[AZURE_CONN_ID]})
     airflow_secrets.ensure_masking_key(client, mount, masking_key)
 
 

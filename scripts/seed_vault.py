@@ -7,16 +7,18 @@ but the DAGs also need their connections, the store layout and the masking key
 (paths: scripts/airflow_secrets.py, README "Connections and secrets come from
 Vault"). This writes them:
 
-- the AWS connection: region only, no keys (MWAA uses its execution role);
+- Airflow's AWS connection: region only, no keys (the crawler hook uses the
+  execution role, which holds no data access);
 - the layout variable: bucket, container and crawler names from the same
   naming functions the stacks use;
-- the masking key: 32 random bytes, created once and never replaced;
-- the GCP connection: the service-account key in GCP_CREDENTIALS_FILE, or
-  Application Default Credentials when that is not set;
-- the Azure connection: Entra ID (the lake account disables shared keys), the
-  tenant from the environment file, AZURE_CLIENT_ID and the secret in
-  AZURE_CLIENT_SECRET_FILE. Without them an existing connection is left alone;
-  a missing one is an error.
+- the domain's credential settings (callcenter.credentials): which Vault role
+  its tasks log in as and which engine path serves each cloud. No GCP or Azure
+  secret is written at all: tasks get OAuth tokens and service principals from
+  Vault's engines, per task, as the domain;
+- the masking key, in the domain's kv subtree: 32 random bytes, created once and
+  never replaced (a key an earlier seed kept under airflow/variables moves there
+  unchanged). Static GCP/Azure connections and the old key location are
+  reported as unused, never rewritten or deleted.
 
 Vault: VAULT_ADDR (default: the environment file's vault.address) and
 VAULT_TOKEN or VAULT_TOKEN_FILE, an operator token allowed to write the kv
@@ -29,7 +31,6 @@ Exit status: 0 done, 2 bad input (one line naming what and why).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -42,9 +43,14 @@ if str(REPO) not in sys.path:
 from scripts import airflow_secrets  # noqa: E402  (path set up above)
 from scripts.airflow_secrets import Conn  # noqa: E402
 
-from callcenter.layout import AWS_CONN_ID, AZURE_CONN_ID, GCP_CONN_ID  # noqa: E402
+from callcenter.layout import AWS_CONN_ID, AZURE_CONN_ID, GCP_CONN_ID, MASKING_KEY_VARIABLE  # noqa: E402
 from environments import naming  # noqa: E402
 from environments.schema import ConfigError, Environment, load_environment  # noqa: E402
+
+
+#: Where earlier seeds kept domain secrets, readable by Airflow's own login (reported, never rewritten).
+LEGACY_MASKING_KEY = f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{MASKING_KEY_VARIABLE}"
+LEGACY_STATIC = tuple(f"{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/{c}" for c in (GCP_CONN_ID, AZURE_CONN_ID)) + (LEGACY_MASKING_KEY,)
 
 
 class SeedError(Exception):
@@ -83,36 +89,6 @@ def vault_client(env: Environment) -> Any:
     return client
 
 
-def gcp_connection(env: Environment) -> tuple[Conn, str]:
-    extra: dict[str, Any] = {"project": env.gcp.project_id}
-    if not os.environ.get("GCP_CREDENTIALS_FILE"):
-        return Conn("google_cloud_platform", extra=extra), "Application Default Credentials"
-    text = _read_file("GCP_CREDENTIALS_FILE")
-    try:
-        info = json.loads(text)
-    except ValueError:
-        raise SeedError(f"GCP_CREDENTIALS_FILE={os.environ['GCP_CREDENTIALS_FILE']}: not JSON") from None
-    if not isinstance(info, dict) or info.get("type") != "service_account":
-        raise SeedError(f"GCP_CREDENTIALS_FILE={os.environ['GCP_CREDENTIALS_FILE']}: field 'type' must be "
-                        "'service_account' (a service-account key file)")
-    extra["keyfile_dict"] = text
-    return Conn("google_cloud_platform", extra=extra), "service-account key"
-
-
-def azure_connection(env: Environment) -> Conn | None:
-    """The Entra ID connection, or None when no client credentials were given."""
-    given = {name: os.environ.get(name) for name in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET_FILE")}
-    if not any(given.values()):
-        return None
-    missing = [name for name, value in given.items() if not value]
-    if missing:
-        raise SeedError(f"{', '.join(missing)} must be set too: the Azure connection needs a client id and "
-                        "its secret")
-    account = naming.azure_storage_account(env.prefix, env.name)
-    return Conn("wasb", login=given["AZURE_CLIENT_ID"], password=_read_file("AZURE_CLIENT_SECRET_FILE"),
-                host=f"https://{account}.blob.core.windows.net", extra={"tenant_id": str(env.azure.tenant_id)})
-
-
 def _exists(client: Any, mount: str, path: str) -> bool:
     import hvac.exceptions
 
@@ -123,28 +99,37 @@ def _exists(client: Any, mount: str, path: str) -> bool:
     return True
 
 
+def _legacy_key(client: Any, mount: str) -> bytes | None:
+    """The masking key an earlier seed kept under airflow/variables (readable by every DAG), if any."""
+    import hvac.exceptions
+
+    try:
+        secret = client.secrets.kv.v2.read_secret_version(LEGACY_MASKING_KEY, mount_point=mount,
+                                                          raise_on_deleted_version=True)
+    except hvac.exceptions.InvalidPath:
+        return None
+    return bytes.fromhex(secret["data"]["data"]["value"].strip())
+
+
 def seed(env: Environment) -> list[str]:
     """Write everything; returns one line per item for the operator."""
     mount = env.vault.kv_mount
-    gcp, gcp_auth = gcp_connection(env)
-    azure = azure_connection(env)
     client = vault_client(env)
-    conns = {AWS_CONN_ID: Conn("aws", extra={"region_name": env.aws.region}), GCP_CONN_ID: gcp}
-    azure_path = f"{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/{AZURE_CONN_ID}"
-    if azure is not None:
-        conns[AZURE_CONN_ID] = azure
-    elif not _exists(client, mount, azure_path):
-        raise SeedError(f"{mount}/{azure_path} does not exist yet: set AZURE_CLIENT_ID and "
-                        "AZURE_CLIENT_SECRET_FILE to write it")
     lines = []
-    how = {AWS_CONN_ID: "execution role", GCP_CONN_ID: gcp_auth, AZURE_CONN_ID: "Entra ID"}
-    for path in airflow_secrets.write_connections(client, mount, conns):
-        lines.append(f"wrote    {mount}/{path} ({how[path.rsplit('/', 1)[1]]})")
-    if azure is None:
-        lines.append(f"kept     {mount}/{azure_path} (no AZURE_CLIENT_ID given)")
+    # Airflow's own AWS connection (the Glue crawler hook): region only, the execution role's identity, no data access.
+    for path in airflow_secrets.write_connections(client, mount, {AWS_CONN_ID: Conn("aws", extra={"region_name": env.aws.region})}):
+        lines.append(f"wrote    {mount}/{path} (execution role)")
     lines.append(f"wrote    {mount}/{airflow_secrets.write_layout(client, mount, airflow_secrets.layout_for(env))}")
-    key_path, created = airflow_secrets.ensure_masking_key(client, mount)
+    settings = airflow_secrets.deployed_settings(env)
+    lines.append(f"wrote    {mount}/{airflow_secrets.write_settings(client, mount, settings)} "
+                 f"(log in as {settings.vault.role}; {', '.join(sorted(settings.clouds))} from Vault's engines)")
+    # An existing key moves into the domain's subtree unchanged: every pseudonym in the lake was made with it.
+    key_path, created = airflow_secrets.ensure_masking_key(client, mount, _legacy_key(client, mount))
     lines.append(f"{'created' if created else 'kept':8s} {mount}/{key_path} (masking key, never replaced)")
+    for path in LEGACY_STATIC:
+        if _exists(client, mount, path):
+            lines.append(f"unused   {mount}/{path} (static, no longer read: delete it once the DAGs run on "
+                         "dynamic credentials)")
     return lines
 
 

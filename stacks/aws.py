@@ -23,6 +23,7 @@ from modules.aws.secure_bucket import SecureBucket, SecureBucketProps, Tiering
 from modules.aws.transit_gateway import TransitGateway, TransitGatewayProps
 from modules.aws.vpc import Vpc, VpcProps
 from modules.aws.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
+from modules.gcp.dns_ranges import DNS_FORWARDING_SOURCE
 from stacks import providers
 from stacks.base import PlatformStack
 
@@ -86,7 +87,8 @@ class AwsNetworkStack(PlatformStack):
         if env.fabric.enabled:
             # Route 53 Resolver endpoints in the hub: the peer clouds' resolvers query inbound (Vault's name),
             # the fabric stack's forwarding rules send the Azure names outbound.
-            peers = (env.gcp.network.hub_cidr, env.azure.network.hub_cidr)
+            # Cloud DNS forwards from its own range, not the GCP hub's (modules/gcp/fabric_dns.py).
+            peers = (DNS_FORWARDING_SOURCE, env.azure.network.hub_cidr)
             self.resolver = ResolverEndpoints(self, "resolver", ResolverEndpointsProps(
                 name=_name(env, "hub"), vpc_id=self.hub.vpc_id, subnet_ids=tuple(self.hub.private_subnet_ids),
                 subnet_cidrs=tuple(self.hub.private_subnet_cidrs), peer_cidrs=peers,

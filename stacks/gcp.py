@@ -11,8 +11,14 @@ from constructs import Construct
 
 from environments import naming
 from environments.schema import Environment
+from modules.gcp.binary_authorization import (
+    BinaryAuthorization,
+    BinaryAuthorizationProps,
+    artifact_registry_pattern,
+)
 from modules.gcp.bucket import SecureBucket, SecureBucketProps, Tiering
 from modules.gcp.budget import ProjectBudget, ProjectBudgetProps
+from modules.gcp.dns_ranges import DNS_FORWARDING_SOURCE
 from modules.gcp.domain_pipeline_account import DomainPipelineAccount, DomainPipelineAccountProps
 from modules.gcp.fabric_dns import FabricDns, FabricDnsProps
 from modules.gcp.firewall import Firewall, FirewallProps, IngressAllow
@@ -104,7 +110,7 @@ class GcpNetworkStack(PlatformStack):
             private_access = (PRIVATE_GOOGLE_ACCESS_RANGE,) if env.fabric.gcs_access == "private" else ()
             self.vpn = HaVpn(self, "ha-vpn", HaVpnProps(
                 name=naming.gcp_resource(env.prefix, env.name, "hub"), region=gcp.region, network=hub.self_link,
-                asn=env.fabric.asn.gcp, advertised_ranges=tuple(ranges.values()) + private_access,
+                asn=env.fabric.asn.gcp, advertised_ranges=(*ranges.values(), DNS_FORWARDING_SOURCE, *private_access),
             ))
             FabricDns(self, "fabric-dns", FabricDnsProps(
                 name=naming.gcp_resource(env.prefix, env.name, "fabric"), networks=tuple(v.self_link for v in self.vpcs.values()),
@@ -127,6 +133,11 @@ class GcpPlatformStack(PlatformStack):
             name=naming.gcp_resource(env.prefix, env.name, "platform"),
             location=gcp.region,
             keys={LAKE_KEY: (f"serviceAccount:{gcs_agent.email_address}",), GKE_SECRETS_KEY: (gke_agent,)},
+            protect=gcp.protect_stateful,
+        ))
+        # The cluster enforces the project's policy (PROJECT_SINGLETON_POLICY_ENFORCE): deny all but the registry.
+        self.binary_authorization = BinaryAuthorization(self, "binauthz", BinaryAuthorizationProps(
+            project=gcp.project_id, allowed_images=(artifact_registry_pattern(gcp.region, gcp.project_id),),
         ))
 
         nodes = ServiceAccount(self, "gke-nodes", ServiceAccountProps(
@@ -231,5 +242,6 @@ class GcpPlatformStack(PlatformStack):
         self.gke_cluster_name = naming.gke_cluster(env.prefix, env.name)
         self.gke_endpoint = self.cluster.endpoint
         self.gke_ca_certificate = self.cluster.ca_certificate
+        self.gke_dns_endpoint = self.cluster.dns_endpoint
         self.gke_node_service_account = nodes.email
         self.workload_pool = f"{gcp.project_id}.svc.id.goog"

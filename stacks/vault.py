@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from cdktf import Fn, TerraformOutput, TerraformVariable
+from cdktf import TerraformOutput, TerraformVariable
 from constructs import Construct
 
 from environments import naming
@@ -32,7 +32,7 @@ from modules.vault.aws_secrets_engine import (
     AwsSecretsRoleProps,
 )
 from modules.vault.azure_secrets_engine import AzureSecretsEngine, AzureSecretsEngineProps, AzureSecretsRoleProps
-from modules.vault.gcp_secrets_engine import GcpSecretsEngine, GcpSecretsEngineProps, GcpSecretsRolesetProps
+from modules.vault.gcp_secrets_engine import GcpImpersonatedAccountProps, GcpSecretsEngine, GcpSecretsEngineProps
 from modules.vault.kubernetes_auth import KubernetesAuth, KubernetesAuthProps, KubernetesAuthRoleProps
 from modules.vault.kv_mount import KvMount, KvMountProps
 from modules.vault.lease import LeaseTtl
@@ -51,14 +51,18 @@ class DomainTargets:
     """One domain's resources on each cloud; a cloud the environment leaves out is empty/None."""
 
     aws: AwsDomainResources
-    gcs_bucket_names: tuple[str, ...] = ()
+    #: The domain's pipeline IAM role: its identity when a task logs in to Vault (aws auth).
+    pipeline_role_arn: str
+    #: The domain's pipeline service account that the GCP engine impersonates.
+    gcp_service_account: str | None = None
     azure_container_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class GkeEndpoint:
     host: str
-    ca_cert_pem: str
+    #: None: the host (GKE's DNS-based endpoint) has a publicly trusted certificate.
+    ca_cert_pem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,9 +165,21 @@ class VaultStack(PlatformStack):
                 name=self.airflow_role, principal_arns=(inputs.mwaa_role_arn,), policies=(self.orchestration_policy.name,)
             ),
         )
+        # A task logs in as its domain: the domain's pipeline role (assumed by the MWAA role) gets the domain's
+        # policy and nothing else, so the orchestration login never holds a domain secret.
+        for domain in env.domains:
+            self.aws_auth.add_role(
+                f"pipeline-{domain.name}",
+                AwsIamAuthRoleProps(
+                    name=naming.vault_domain_login_role(env.name, domain.name),
+                    principal_arns=(inputs.domains[domain.name].pipeline_role_arn,),
+                    policies=(self.domain_policies[domain.name].name,),
+                ),
+            )
+        bound = (inputs.mwaa_role_arn, *(inputs.domains[d.name].pipeline_role_arn for d in env.domains))
         # What Vault's own AWS identity must be allowed (resolve_aws_unique_ids), for the operator to attach.
         TerraformOutput(
-            self, "vault-aws-identity-policy", value=identity_policy((inputs.mwaa_role_arn,)),
+            self, "vault-aws-identity-policy", value=identity_policy(bound),
             description="IAM policy for Vault's AWS identity: iam:GetRole on the roles the aws auth mount binds",
         )
 
@@ -191,11 +207,10 @@ class VaultStack(PlatformStack):
         """A domain's role in every engine the environment has, and the one policy that reads them."""
         role = naming.vault_domain_role(domain)
         paths = [self.aws_engine.add_role(f"aws-{domain}", AwsSecretsRoleProps(name=role, resources=targets.aws))]
-        if self.gcp_engine is not None:
+        if self.gcp_engine is not None and targets.gcp_service_account is not None:
             paths.append(
-                self.gcp_engine.add_roleset(
-                    f"gcp-{domain}",
-                    GcpSecretsRolesetProps(name=role, project=env.gcp.project_id, bucket_names=targets.gcs_bucket_names),
+                self.gcp_engine.add_impersonated_account(
+                    f"gcp-{domain}", GcpImpersonatedAccountProps(name=role, service_account_email=targets.gcp_service_account)
                 )
             )
         if self.azure_engine is not None:
@@ -221,15 +236,16 @@ class VaultStack(PlatformStack):
                     crawler_arns=(aws.crawler_arns[d.name],),
                     region=env.aws.region,
                 ),
-                gcs_bucket_names=tuple(gcp.bucket_ids[d.name].values()) if gcp is not None else (),
+                pipeline_role_arn=aws.domain_pipeline_role_arns[d.name],
+                gcp_service_account=gcp.domain_pipeline_account_emails[d.name] if gcp is not None else None,
                 azure_container_ids=(azure.domain_container_ids[d.name],) if azure is not None else (),
             )
             for d in env.domains
         }
         gke = None
         if gcp is not None:
-            # GKE publishes its CA base64-encoded; Vault wants the PEM.
-            gke = GkeEndpoint(host=f"https://{gcp.gke_endpoint}", ca_cert_pem=Fn.base64decode(gcp.gke_ca_certificate))
+            # The DNS-based endpoint: the IP endpoint is routed only inside the cluster's VPC (review #10).
+            gke = GkeEndpoint(host=f"https://{gcp.gke_dns_endpoint}")
         return VaultInputs(mwaa_role_arn=aws.mwaa_execution_role_arn, gke=gke, domains=domains)
 
     def _secret_input(self, name: str, description: str) -> str:

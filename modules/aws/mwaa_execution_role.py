@@ -1,10 +1,14 @@
 """The MWAA execution role, derived from what the environment must touch and nothing else.
 
-Grants: read its DAG bucket; read/write the domains' zone buckets and use the lake
-key; write its own five log groups; the SQS queues MWAA creates for Celery (in an
-AWS-owned account, hence the account wildcard in the ARN, as the MWAA guide
-documents); publish its own metrics; start its domains' crawlers. Every action is
-listed: no wildcards (policy_document refuses them).
+Grants: read its DAG bucket (and the lake key, which encrypts it); write its own
+five log groups; the SQS queues MWAA creates for Celery (in an AWS-owned account,
+hence the account wildcard in the ARN, as the MWAA guide documents); publish its
+own metrics; publish failure alerts to the environment's topic; start its domains'
+crawlers (a control-plane call: the crawler reads with its own role); and assume
+the domains' pipeline roles, which is how a task logs in to Vault as its domain.
+No data bucket: a task's data access is the domain's short-lived Vault
+credentials (modules/aws/domain_pipeline_role.py). Every action is listed: no
+wildcards (policy_document refuses them).
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ class MwaaExecutionRoleProps:
     region: str
     dag_bucket_arn: str
     kms_key_arn: str
-    #: Buckets the DAGs read and write (every zone of every domain).
-    data_bucket_arns: tuple[str, ...]
     #: Crawlers the DAGs may start.
     crawler_arns: tuple[str, ...]
+    #: The domains' pipeline roles a task assumes to log in to Vault as its domain.
+    domain_role_arns: tuple[str, ...] = ()
+    #: The environment's alerts topic (failure notifications); None: no alerts grant.
+    alerts_topic_arn: str | None = None
 
 
 class MwaaExecutionRole(Construct):
@@ -51,9 +57,12 @@ class MwaaExecutionRole(Construct):
             Statement(
                 "WriteOwnLogs",
                 ("logs:CreateLogStream", "logs:CreateLogGroup", "logs:PutLogEvents", "logs:GetLogEvents",
-                 "logs:GetLogRecord", "logs:GetLogGroupFields", "logs:GetQueryResults", "logs:DescribeLogGroups"),
+                 "logs:GetLogRecord", "logs:GetLogGroupFields", "logs:GetQueryResults"),
                 (log_groups, f"{log_groups}:*"),
             ),
+            # An account-level list call: a log-group ARN does not authorize it (IAM service authorization
+            # reference for CloudWatch Logs; the MWAA execution-role sample grants it on "*" alone).
+            Statement("ListLogGroups", ("logs:DescribeLogGroups",), ("*",)),
             Statement(
                 "CeleryQueues",
                 ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
@@ -70,14 +79,10 @@ class MwaaExecutionRole(Construct):
                 (props.kms_key_arn,),
             ),
         ]
-        if props.data_bucket_arns:
-            statements += [
-                Statement("ListDomainBuckets", ("s3:GetBucketLocation", "s3:ListBucket"), props.data_bucket_arns),
-                Statement(
-                    "ReadWriteDomainObjects", ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
-                    tuple(f"{arn}/*" for arn in props.data_bucket_arns),
-                ),
-            ]
+        if props.domain_role_arns:
+            statements.append(Statement("AssumeDomainPipelineRoles", ("sts:AssumeRole",), props.domain_role_arns))
+        if props.alerts_topic_arn is not None:
+            statements.append(Statement("PublishAlerts", ("sns:Publish",), (props.alerts_topic_arn,)))
         if props.crawler_arns:
             statements.append(Statement("StartDomainCrawlers", ("glue:StartCrawler", "glue:GetCrawler"), props.crawler_arns))
         self.role = ServiceRole(

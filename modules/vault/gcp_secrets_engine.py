@@ -1,74 +1,75 @@
-"""The GCP secrets engine: short-lived OAuth access tokens, one roleset per data domain.
+"""The GCP secrets engine: short-lived OAuth access tokens, one impersonated account per data domain.
 
-Why a roleset with ``access_token``: Vault owns one service account per roleset,
-bound only on that domain's buckets, and hands out OAuth tokens that expire on
-their own (at most an hour). ``service_account_key`` rolesets would mint
-long-lived JSON keys, so they are not offered.
+Why impersonated accounts, not rolesets: a roleset has Vault create and key its
+own service accounts, so the engine's account needs project-wide service-account
+and key admin, which can mint keys for any account in the project (review #16).
+An impersonated account is a pre-created service account (modules/gcp/
+domain_pipeline_account.py, object access on the domain's buckets only) on which
+the engine holds only ``roles/iam.serviceAccountTokenCreator``; Vault answers
+``<mount>/impersonated-account/<name>/token`` with an OAuth token that expires on
+its own (Vault GCP secrets engine API: ``token``, ``expires_at_seconds``,
+``token_ttl``). No key is ever minted.
+
+The engine's bootstrap key goes in through ``credentials_wo`` (write-only, vault
+provider >= 5.0, Terraform >= 1.11): it reaches Vault but is never stored in the
+state (review #18). Bump ``credentials_version`` to send a new one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_vault.gcp_secret_backend import GcpSecretBackend
-from cdktf_cdktf_provider_vault.gcp_secret_roleset import GcpSecretRoleset, GcpSecretRolesetBinding
+from cdktf_cdktf_provider_vault.gcp_secret_impersonated_account import GcpSecretImpersonatedAccount
 from constructs import Construct
 
 from modules.vault.lease import LeaseTtl
 
-#: Object read/write/list on the bound bucket; no bucket or IAM administration.
-BUCKET_ROLE = "roles/storage.objectUser"
 STORAGE_SCOPE = "https://www.googleapis.com/auth/devstorage.read_write"
 
 
 @dataclass(frozen=True)
 class GcpSecretsEngineProps:
     path: str
-    #: The engine's service-account key JSON: a sensitive variable's token, never a literal.
+    #: The engine's service-account key JSON: a sensitive (ephemeral) variable's token, never a literal.
     credentials: str
     lease: LeaseTtl
+    #: Write-only attributes are sent only when this changes: bump it to rotate the bootstrap key.
+    credentials_version: int = 1
     description: str = "Short-lived GCP access tokens per data domain"
 
 
 @dataclass(frozen=True)
-class GcpSecretsRolesetProps:
+class GcpImpersonatedAccountProps:
     name: str
-    project: str
-    #: Bucket names (usually cross-stack references).
-    bucket_names: tuple[str, ...]
+    #: The domain's pre-created pipeline service account (a cross-stack reference).
+    service_account_email: str
 
 
 class GcpSecretsEngine(Construct):
     def __init__(self, scope: Construct, id_: str, props: GcpSecretsEngineProps):
         super().__init__(scope, id_)
         self.path = props.path
+        self._lease = props.lease
         self.backend = GcpSecretBackend(
             self,
             "backend",
             path=props.path,
             description=props.description,
-            credentials=props.credentials,
+            credentials_wo=props.credentials,
+            credentials_wo_version=props.credentials_version,
             **props.lease.mount_args(),
-            # After `rotate-root` only Vault holds the live key; a changed variable must not overwrite it.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["credentials"]),
         )
 
-    def add_roleset(self, id_: str, props: GcpSecretsRolesetProps) -> str:
-        """Add a domain's roleset; returns the API path its tokens are read from."""
-        if not props.bucket_names:
-            raise ValueError(f"roleset {props.name}: needs at least one bucket to bind")
-        GcpSecretRoleset(
+    def add_impersonated_account(self, id_: str, props: GcpImpersonatedAccountProps) -> str:
+        """Add a domain's impersonated account; returns the API path its tokens are read from."""
+        GcpSecretImpersonatedAccount(
             self,
             id_,
             backend=self.backend.path,
-            roleset=props.name,
-            project=props.project,
-            secret_type="access_token",
+            impersonated_account=props.name,
+            service_account_email=props.service_account_email,
             token_scopes=[STORAGE_SCOPE],
-            binding=[
-                GcpSecretRolesetBinding(resource=f"//storage.googleapis.com/projects/_/buckets/{name}", roles=[BUCKET_ROLE])
-                for name in props.bucket_names
-            ],
+            ttl=str(self._lease.default_seconds),
         )
-        return f"{self.path}/roleset/{props.name}/token"
+        return f"{self.path}/impersonated-account/{props.name}/token"

@@ -68,11 +68,12 @@ def domain_paths(env, domain: str) -> dict[str, list[str]]:
     paths = {
         f"{kv}/data/{subtree}/probe": ["read"],
         f"{kv}/data/{subtree}/nested/secret": ["read"],
+        f"{kv}/data/{subtree}/{naming.VAULT_DOMAIN_MASKING_KEY}": ["read"],
         f"{kv}/metadata/{subtree}/": ["list", "read"],
         f"{env.vault.aws_mount}/creds/{role}": ["read"],
     }
     if env.gcp.terraform.enabled:
-        paths[f"{env.vault.gcp_mount}/roleset/{role}/token"] = ["read"]
+        paths[f"{env.vault.gcp_mount}/impersonated-account/{role}/token"] = ["read"]
     if env.azure.terraform.enabled:
         paths[f"{env.vault.azure_mount}/creds/{role}"] = ["read"]
     return paths

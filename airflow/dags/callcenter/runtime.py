@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, TypeVar
 from callcenter.layout import (
     AWS_CONN_ID,
     AZURE_CONN_ID,
+    DOMAIN,
     GCP_CONN_ID,
     LAYOUT_VARIABLE,
-    MASKING_KEY_VARIABLE,
     Layout,
 )
 
@@ -53,12 +53,23 @@ DAG_ARGS = {
 }
 
 
-def filesystem(conn_id: str) -> pafs.FileSystem:
-    from airflow.sdk import Connection
+#: Which cloud a connection id names; a task's store is built from its domain's Vault credentials.
+_CLOUD_OF = {AWS_CONN_ID: "aws", GCP_CONN_ID: "gcp", AZURE_CONN_ID: "azure"}
 
-    from callcenter import stores
 
-    return stores.filesystem(Connection.get(conn_id))
+def credential_settings(domain: str = DOMAIN):  # -> callcenter.credentials.Settings, imported lazily
+    from airflow.sdk import Variable
+
+    from callcenter import credentials
+
+    return credentials.Settings.from_json(Variable.get(credentials.settings_variable(domain)))
+
+
+def filesystem(conn_id: str, domain: str = DOMAIN) -> pafs.FileSystem:
+    """The store behind `conn_id`, with `domain`'s short-lived credentials (callcenter.credentials)."""
+    from callcenter import credentials
+
+    return credentials.filesystem(credential_settings(domain), _CLOUD_OF[conn_id])
 
 
 def layout() -> Layout:
@@ -67,16 +78,12 @@ def layout() -> Layout:
     return Layout.from_json(Variable.get(LAYOUT_VARIABLE))
 
 
-def masking_key() -> bytes:
-    """The keyed-hash key, straight from Vault into memory: never returned from a
-    task (XCom), never logged."""
-    from airflow.sdk import Variable
+def masking_key(domain: str = DOMAIN) -> bytes:
+    """The domain's keyed-hash key, read as the domain from its own Vault subtree straight
+    into memory: never returned from a task (XCom), never logged."""
+    from callcenter import credentials
 
-    from callcenter.masking import check_key
-
-    key = bytes.fromhex(Variable.get(MASKING_KEY_VARIABLE).strip())
-    check_key(key)
-    return key
+    return credentials.masking_key(credential_settings(domain))
 
 
 def collected(values: Sequence[T]) -> list[T]:

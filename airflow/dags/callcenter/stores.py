@@ -9,8 +9,9 @@ Connection fields used:
   role's credentials are used); extra `region_name`, `endpoint_url` (moto locally),
   `aws_session_token`.
 - gcp (`google_cloud_platform`): extra `is_anonymous` + `endpoint_url` for
-  fake-gcs-server; otherwise `keyfile_dict` (service-account JSON, e.g. from
-  Vault's GCP engine), or Application Default Credentials when absent.
+  fake-gcs-server; otherwise `access_token` + `expires_at_seconds` (an OAuth
+  token from Vault's GCP engine, callcenter.credentials), or `keyfile_dict`
+  (service-account JSON), or Application Default Credentials when neither.
 - azure (`wasb`), two forms, following Airflow's WasbHook:
   - Entra ID, for the deployed accounts (they disable shared keys): extra
     `tenant_id`, login = client id, password = client secret, host = the account
@@ -22,7 +23,8 @@ Connection fields used:
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -48,6 +50,28 @@ class ConnectionLike(Protocol):
 
 class UnsupportedConnectionError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A connection built outside Airflow (from Vault's credential engines, or a kv secret)."""
+
+    conn_type: str
+    login: str | None = None
+    password: str | None = None
+    extra: dict[str, Any] | None = None
+    host: str | None = None
+
+    @property
+    def extra_dejson(self) -> dict[str, Any]:
+        return dict(self.extra or {})
+
+    @classmethod
+    def from_vault_secret(cls, secret: dict[str, Any]) -> Connection:
+        """The fields Airflow's VaultBackend stores (``extra`` as JSON text)."""
+        extra = secret.get("extra") or {}
+        return cls(conn_type=secret["conn_type"], login=secret.get("login"), password=secret.get("password"),
+                   host=secret.get("host"), extra=json.loads(extra) if isinstance(extra, str) else dict(extra))
 
 
 def _endpoint(extra: dict[str, Any]) -> tuple[str, str] | None:
@@ -83,6 +107,9 @@ def gcs(conn: ConnectionLike) -> pafs.GcsFileSystem:
         kwargs.update(scheme=endpoint[0], endpoint_override=endpoint[1])
     if extra.get("is_anonymous"):
         return pafs.GcsFileSystem(anonymous=True, **kwargs)
+    if extra.get("access_token"):
+        expiry = datetime.fromtimestamp(int(extra["expires_at_seconds"]), tz=UTC)
+        return pafs.GcsFileSystem(access_token=extra["access_token"], credential_token_expiration=expiry, **kwargs)
     keyfile = extra.get("keyfile_dict")
     if keyfile:
         from google.auth.transport.requests import Request

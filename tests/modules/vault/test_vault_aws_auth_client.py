@@ -34,10 +34,12 @@ def test_auth_client_pins_the_regional_sts_endpoint_and_the_server_id_header(sta
 @pytest.mark.parametrize("env_name", sorted(ENVIRONMENTS))
 def test_role_resolution_waits_for_the_client_config(stacks, env_name):
     stack = stacks[f"{env_name}-vault"]
-    role = stack.only("vault_aws_auth_backend_role")
     client = next(iter(stack.resources("vault_aws_auth_backend_client")))
-    assert role["resolve_aws_unique_ids"] is True
-    assert f"vault_aws_auth_backend_client.{client}" in role["depends_on"]
+    roles = stack.resources("vault_aws_auth_backend_role").values()
+    assert len(roles) == 1 + len(ENVIRONMENTS[env_name].domains)  # Airflow's login, then one per domain
+    for role in roles:
+        assert role["resolve_aws_unique_ids"] is True
+        assert f"vault_aws_auth_backend_client.{client}" in role["depends_on"]
 
 
 @pytest.mark.parametrize("env_name", sorted(ENVIRONMENTS))
@@ -47,8 +49,10 @@ def test_the_policy_vaults_identity_needs_is_an_output_scoped_to_the_mwaa_role(s
     policy = json.loads(output["value"])
     (statement,) = policy["Statement"]
     assert statement["Action"] == ["iam:GetRole"] and statement["Effect"] == "Allow"
-    (arn,) = statement["Resource"]
-    assert arn.startswith("${data.terraform_remote_state.cross-stack-reference-input-") and "mwaa-execution-role" in arn
+    mwaa, *pipelines = statement["Resource"]  # the MWAA role, then each domain's pipeline role (bound roles only)
+    assert mwaa.startswith("${data.terraform_remote_state.cross-stack-reference-input-") and "mwaa-execution-role" in mwaa
+    assert len(pipelines) == len(ENVIRONMENTS[env_name].domains)
+    assert all("pipeline-role-" in arn for arn in pipelines)
 
 
 def test_helpers():

@@ -68,13 +68,14 @@ def test_engine_root_credentials_are_sensitive_inputs(stacks, env_name):
     # Vault's rotate-root replaces the bootstrap key; a later plan must not write the dead one back.
     assert aws["lifecycle"] == {"ignore_changes": ["access_key", "secret_key"]}
     inputs = {aws["access_key"], aws["secret_key"]}
-    for rtype, fields, rotated in (
-        ("vault_gcp_secret_backend", ("credentials",), ["credentials"]),
-        ("vault_azure_secret_backend", ("client_id", "client_secret"), ["client_secret"]),
-    ):
-        for body in stack.resources(rtype).values():
-            inputs |= {body[f] for f in fields}
-            assert body["lifecycle"] == {"ignore_changes": rotated}
+    for body in stack.resources("vault_azure_secret_backend").values():
+        inputs |= {body["client_id"], body["client_secret"]}
+        assert body["lifecycle"] == {"ignore_changes": ["client_secret"]}
+    for body in stack.resources("vault_gcp_secret_backend").values():
+        # Write-only (review #18): sent to Vault, never kept in state, so no plain attribute and no ignore_changes.
+        assert "credentials" not in body and "lifecycle" not in body
+        assert body["credentials_wo_version"] == 1
+        inputs.add(body["credentials_wo"])
     for ref in inputs:
         variable = stack.doc["variable"][ref.removeprefix("${var.").removesuffix("}")]
         assert variable["sensitive"] is True and "default" not in variable
@@ -119,18 +120,17 @@ def test_one_aws_role_per_domain_scoped_to_its_own_resources(stacks, env_name):
 
 
 @pytest.mark.parametrize("env_name", [e for e in ENV_NAMES if ENVIRONMENTS[e].gcp.terraform.enabled])
-def test_gcp_rolesets_bind_only_the_domains_buckets(stacks, env_name):
+def test_gcp_impersonates_each_domains_own_account_and_has_no_rolesets(stacks, env_name):
+    """Review #16: no roleset (it needs project-wide key admin); one impersonated account per domain."""
     env, stack = ENVIRONMENTS[env_name], vault(stacks, env_name)
-    rolesets = by(stack.resources("vault_gcp_secret_roleset"), "roleset")
-    assert set(rolesets) == {naming.vault_domain_role(d.name) for d in env.domains}
+    assert stack.resources("vault_gcp_secret_roleset") == {}
+    accounts = by(stack.resources("vault_gcp_secret_impersonated_account"), "impersonated_account")
+    assert set(accounts) == {naming.vault_domain_role(d.name) for d in env.domains}
     for domain in env.domains:
-        roleset = rolesets[naming.vault_domain_role(domain.name)]
-        assert (roleset["project"], roleset["secret_type"]) == (env.gcp.project_id, "access_token")
-        assert roleset["binding"]
-        for binding in roleset["binding"]:
-            bucket = binding["resource"].removeprefix("//storage.googleapis.com/projects/_/buckets/")
-            assert is_reference_to(bucket, f"{env_name}-gcp-platform") and names_domain(bucket, domain.name)
-            assert binding["roles"] == ["roles/storage.objectUser"]
+        account = accounts[naming.vault_domain_role(domain.name)]
+        email = account["service_account_email"]
+        assert is_reference_to(email, f"{env_name}-gcp-platform") and names_domain(email, domain.name)
+        assert account["token_scopes"] == ["https://www.googleapis.com/auth/devstorage.read_write"]
 
 
 @pytest.mark.parametrize("env_name", [e for e in ENV_NAMES if ENVIRONMENTS[e].azure.terraform.enabled])
@@ -152,7 +152,7 @@ def test_aws_iam_auth_trusts_exactly_the_mwaa_execution_role(stacks, env_name):
     stack = vault(stacks, env_name)
     backend = by(stack.resources("vault_auth_backend"), "type")["aws"]
     assert backend["path"] == naming.VAULT_AWS_AUTH_MOUNT
-    role = stack.only("vault_aws_auth_backend_role")
+    role = by(stack.resources("vault_aws_auth_backend_role"), "role")[naming.vault_airflow_role(env_name)]
     assert (role["role"], role["auth_type"], role["resolve_aws_unique_ids"]) == (
         naming.vault_airflow_role(env_name), "iam", True
     )
@@ -213,7 +213,8 @@ def test_mwaa_reads_connections_and_variables_from_this_vault(stacks, env_name):
     assert kwargs["auth_type"] == "aws_iam"
     assert kwargs["url"] == stack.doc["provider"]["vault"][0]["address"]
     assert kwargs["auth_mount_point"] == by(stack.resources("vault_auth_backend"), "type")["aws"]["path"]
-    assert kwargs["role_id"] == stack.only("vault_aws_auth_backend_role")["role"]
+    assert kwargs["role_id"] == naming.vault_airflow_role(env_name)
+    assert naming.vault_airflow_role(env_name) in by(stack.resources("vault_aws_auth_backend_role"), "role")
     client = stack.only("vault_aws_auth_backend_client")
     assert kwargs["iam_server_id_header"] == client["iam_server_id_header_value"]
     assert (kwargs["region"], f"https://sts.{kwargs['region']}.amazonaws.com") == (client["sts_region"], client["sts_endpoint"])
@@ -224,3 +225,18 @@ def test_mwaa_reads_connections_and_variables_from_this_vault(stacks, env_name):
         assert f'"{kwargs["mount_point"]}/data/{kwargs[key]}/*"' in orchestration
     # Nothing secret in MWAA's own configuration: connections live in Vault only.
     assert not [k for k in options if k.startswith(("connections", "secrets.")) and k not in ("secrets.backend", "secrets.backend_kwargs")]
+
+
+@pytest.mark.parametrize("env_name", ENV_NAMES)
+def test_each_domain_logs_in_as_its_pipeline_role_with_its_policy_only(stacks, env_name):
+    """Issue 11: a task logs in as its domain; the Airflow login carries the orchestration policy only."""
+    env, stack = ENVIRONMENTS[env_name], vault(stacks, env_name)
+    roles = by(stack.resources("vault_aws_auth_backend_role"), "role")
+    airflow = roles.pop(naming.vault_airflow_role(env.name))
+    assert airflow["token_policies"] == [naming.vault_orchestration_policy(env.name)]
+    assert set(roles) == {naming.vault_domain_login_role(env.name, d.name) for d in env.domains}
+    for domain in env.domains:
+        role = roles[naming.vault_domain_login_role(env.name, domain.name)]
+        assert role["token_policies"] == [naming.vault_domain_policy(env.name, domain.name)]
+        (arn,) = role["bound_iam_principal_arns"]
+        assert is_reference_to(arn, f"{env_name}-aws-platform") and f"pipeline-role-{domain.name}" in arn
