@@ -189,9 +189,22 @@ class NodePool(Strict):
         return self
 
 
+#: RFC 5737 documentation ranges (TEST-NET-1/2/3): never a real client, so authorizing one admits nobody.
+_DOCUMENTATION_RANGES = tuple(
+    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
+
+
+def _authorized_cidr(value: str) -> str:
+    network = _ipv4_block(value, "10.21.0.0/16")
+    if any(network.overlaps(doc) for doc in _DOCUMENTATION_RANGES):
+        raise ValueError("is an RFC 5737 documentation range (TEST-NET), which no client ever uses")
+    return str(network)
+
+
 class AuthorizedNetwork(Strict):
     name: Slug
-    cidr: Annotated[str, AfterValidator(lambda v: str(ipaddress.ip_network(v, strict=True)))]
+    cidr: Annotated[str, AfterValidator(_authorized_cidr)]
 
 
 class GkeConfig(Strict):
@@ -246,15 +259,16 @@ def _require_prefix(value: str, prefix: int) -> str:
     return value
 
 
+GcpProjectId = Annotated[str, _rule(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", "must be a GCP project id: 6-30 of a-z, 0-9, -")]
+
+
 class GcpNetwork(Network):
     connectivity: Literal["ncc", "peering"] = "ncc"
 
 
 class GcpConfig(Strict):
     terraform: Feature = Feature()
-    project_id: Annotated[
-        str, _rule(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", "must be a GCP project id: 6-30 of a-z, 0-9, -")
-    ]
+    project_id: GcpProjectId
     region: GcpRegion
     billing_account: Annotated[
         str, _rule(r"[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}", "must be a billing account id like 0123AB-4567CD-89EF01")
@@ -263,6 +277,11 @@ class GcpConfig(Strict):
     gke: GkeConfig
     #: This project's monthly budget in USD; unset uses the environment's budget.monthly_usd.
     budget_usd: Annotated[float, Field(gt=0)] | None = None
+    #: Quota project for APIs that need one with user credentials (billingbudgets); unset = project_id.
+    billing_project: GcpProjectId | None = None
+    #: Keys carry prevent_destroy and fixed key-ring names. Off (dev): a destroy/recreate must work, so
+    #: rings get a per-creation suffix (GCP never deletes a key ring, its name stays taken).
+    protect_stateful: bool = True
 
     @model_validator(mode="after")
     def _gke_spoke_exists(self) -> GcpConfig:
@@ -270,6 +289,23 @@ class GcpConfig(Strict):
             raise ValueError(
                 f"gke.network_spoke {self.gke.network_spoke!r} is not one of network.spokes {sorted(self.network.spokes)}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _private_endpoint_networks_are_routed(self) -> GcpConfig:
+        # The private IP endpoint of a peering-based control plane (master_cidr) is reached only from the
+        # cluster's own VPC: GKE's peering route is not carried across NCC spokes or further peerings
+        # (GKE "About network isolation"). An authorized range elsewhere can never connect; operators use
+        # the DNS-based endpoint (IAM container.clusters.connect) instead.
+        if self.gke.private_endpoint and self.gke.network_spoke in self.network.spokes:
+            home = ipaddress.ip_network(self.network.spokes[self.gke.network_spoke])
+            unrouted = [n.cidr for n in self.gke.master_authorized_networks if not ipaddress.ip_network(n.cidr).subnet_of(home)]
+            if unrouted:
+                raise ValueError(
+                    f"gke.master_authorized_networks {unrouted} lie outside the cluster's VPC "
+                    f"({self.gke.network_spoke} {home}), which alone routes to a private endpoint; "
+                    "reach the control plane through its DNS endpoint instead"
+                )
         return self
 
 

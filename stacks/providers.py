@@ -42,8 +42,14 @@ def aws(stack: PlatformStack):
 def google(stack: PlatformStack):
     from cdktf_cdktf_provider_google.provider import GoogleProvider
 
-    env = stack.env
-    return GoogleProvider(stack, "google", project=env.gcp.project_id, region=env.gcp.region)
+    gcp = stack.env.gcp
+    return GoogleProvider(
+        stack, "google", project=gcp.project_id, region=gcp.region,
+        # billingbudgets.googleapis.com refuses user credentials without a quota project (403 "requires a
+        # quota project"; terraform-provider-google#7948): send X-Goog-User-Project from billing_project.
+        # The deployer needs serviceusage.services.use on it (README, "GCP deployer roles").
+        billing_project=gcp.billing_project or gcp.project_id, user_project_override=True,
+    )
 
 
 def azurerm(stack: PlatformStack):

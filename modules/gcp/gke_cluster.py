@@ -15,6 +15,8 @@ from cdktf_cdktf_provider_google.container_cluster import (
     ContainerClusterAddonsConfigNetworkPolicyConfig,
     ContainerClusterAuthenticatorGroupsConfig,
     ContainerClusterBinaryAuthorization,
+    ContainerClusterControlPlaneEndpointsConfig,
+    ContainerClusterControlPlaneEndpointsConfigDnsEndpointConfig,
     ContainerClusterDatabaseEncryption,
     ContainerClusterIpAllocationPolicy,
     ContainerClusterLoggingConfig,
@@ -38,6 +40,8 @@ from constructs import Construct
 
 #: The node metadata mode that serves Workload Identity and hides the node's own credentials.
 GKE_METADATA = "GKE_METADATA"
+#: The supported vulnerability mode without GKE Enterprise (see security_posture_config below).
+VULNERABILITY_MODE = "VULNERABILITY_DISABLED"
 #: Nodes get the broad scope; what they can do is limited by the service account's IAM roles (Google's advice).
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
@@ -63,7 +67,8 @@ class PrivateClusterProps:
     #: KMS key for application-layer encryption of Kubernetes Secrets in etcd.
     secrets_key_id: str
     release_channel: str = "REGULAR"
-    #: True: the control plane has no public endpoint at all (reach it from the VPC or a bastion).
+    #: True: the IP-based endpoint has no public address (only the cluster's VPC reaches it). Operators and
+    #: Vault use the DNS-based endpoint either way (see ``dns_endpoint``).
     private_endpoint: bool = True
     authorized_networks: tuple[AuthorizedNetwork, ...] = ()
     #: gke-security-groups@<domain>; None leaves RBAC to individual users.
@@ -111,6 +116,13 @@ class PrivateCluster(Construct):
                 master_ipv4_cidr_block=props.master_cidr,
                 master_global_access_config=ContainerClusterPrivateClusterConfigMasterGlobalAccessConfig(enabled=True),
             ),
+            # The DNS-based endpoint (<uid>.<region>.gke.goog) takes requests from any network that reaches Google
+            # APIs and admits only principals with IAM container.clusters.connect, then Kubernetes RBAC (GKE "About
+            # network isolation": DNS-based endpoint, the recommended way to reach the control plane). The peering-based
+            # private IP endpoint is routed only inside the cluster's VPC, so this is the operators' and Vault's path.
+            control_plane_endpoints_config=ContainerClusterControlPlaneEndpointsConfig(
+                dns_endpoint_config=ContainerClusterControlPlaneEndpointsConfigDnsEndpointConfig(allow_external_traffic=True)
+            ),
             master_authorized_networks_config=ContainerClusterMasterAuthorizedNetworksConfig(
                 gcp_public_cidrs_access_enabled=False,
                 cidr_blocks=[
@@ -143,8 +155,12 @@ class PrivateCluster(Construct):
                 if props.rbac_security_group
                 else None
             ),
+            # GKE v1 API, SecurityPostureConfig.VulnerabilityMode: "VULNERABILITY_BASIC: Deprecated: Basic vulnerability
+            # scanning is no longer supported" (docs/deprecations/posture-management-deprecation); ENTERPRISE needs the
+            # GKE Enterprise edition. Images are scanned where they are stored (Artifact Analysis on Artifact Registry),
+            # and Binary Authorization decides what runs; configuration auditing (mode BASIC) stays on.
             security_posture_config=ContainerClusterSecurityPostureConfig(
-                mode="BASIC", vulnerability_mode="VULNERABILITY_BASIC"
+                mode="BASIC", vulnerability_mode=VULNERABILITY_MODE
             ),
             logging_config=ContainerClusterLoggingConfig(enable_components=["SYSTEM_COMPONENTS", "WORKLOADS"]),
             monitoring_config=ContainerClusterMonitoringConfig(
@@ -154,6 +170,8 @@ class PrivateCluster(Construct):
         )
         self.id = self.cluster.id
         self.name = self.cluster.name
-        #: For Vault's Kubernetes auth (issue 5): the API server address and the cluster CA (PEM, base64).
+        #: The IP-based endpoint and the cluster CA (PEM, base64): reachable only inside the cluster's VPC.
         self.endpoint = self.cluster.endpoint
         self.ca_certificate = self.cluster.master_auth.cluster_ca_certificate
+        #: The DNS-based endpoint's host name: what operators and Vault's Kubernetes auth connect to.
+        self.dns_endpoint = self.cluster.control_plane_endpoints_config.dns_endpoint_config.endpoint
