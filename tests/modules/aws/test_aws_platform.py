@@ -192,12 +192,23 @@ def test_mwaa_execution_role_is_derived_from_what_it_touches(stacks, env_name):
     assert s["WriteOwnLogs"]["resources"] == [f"arn:aws:logs:{region_account}:log-group:airflow-{name}-*", f"arn:aws:logs:{region_account}:log-group:airflow-{name}-*:*"]
     assert s["CeleryQueues"]["resources"] == [f"arn:aws:sqs:{env.aws.region}:*:airflow-celery-*"]
     assert s["UseLakeKey"]["resources"] == [lake_key(stack)]
-    zone_buckets = {
-        ref("aws_s3_bucket", logical(stack, "aws_s3_bucket", f"domain-{d.name}/{z}/bucket"), "arn")
-        for d in env.domains for z in naming.ZONES
+    # Issue 11: no data access of its own (a task reads with its domain's Vault credentials) ...
+    assert not any(a.startswith("s3:") for sid, st in s.items() if sid != "ReadDagBucket" for a in st["actions"])
+    # ... only the domains' pipeline roles to assume, the alerts topic, and the account-level list call on "*".
+    assert s["AssumeDomainPipelineRoles"]["actions"] == ["sts:AssumeRole"]
+    assert set(s["AssumeDomainPipelineRoles"]["resources"]) == {
+        f"arn:aws:iam::{env.aws.account_id}:role/{naming.domain_pipeline_role(env.prefix, env.name, d.name)}" for d in env.domains
     }
-    assert set(s["ListDomainBuckets"]["resources"]) == zone_buckets
-    assert set(s["ReadWriteDomainObjects"]["resources"]) == {f"{b}/*" for b in zone_buckets}
+    assert s["PublishAlerts"] == {**s["PublishAlerts"], "actions": ["sns:Publish"],
+                                  "resources": [ref("aws_sns_topic", logical(stack, "aws_sns_topic", "alerts/topic"), "arn")]}
+    assert (s["ListLogGroups"]["actions"], s["ListLogGroups"]["resources"]) == (["logs:DescribeLogGroups"], ["*"])
+    assert "logs:DescribeLogGroups" not in s["WriteOwnLogs"]["actions"]
+    for d in env.domains:  # each pipeline role: trusted by the MWAA role only, session named after the domain, no policy
+        pipeline = by_path(stack, "aws_iam_role")[f"pipeline-role-{d.name}/role"]
+        (trust,) = document_for(stack, pipeline["assume_role_policy"])
+        assert trust["principals"][0]["identifiers"] == [ref("aws_iam_role", logical(stack, "aws_iam_role", "mwaa-execution-role/role/role"), "arn")]
+        assert trust["condition"] == [{"test": "StringLike", "variable": "sts:RoleSessionName", "values": [f"{d.name}-*"]}]
+    assert not [p for p in by_path(stack, "aws_iam_role_policy") if p.startswith("pipeline-role-")]
     assert s["StartDomainCrawlers"]["actions"] == ["glue:StartCrawler", "glue:GetCrawler"]
     assert set(s["StartDomainCrawlers"]["resources"]) == {
         ref("aws_glue_crawler", logical(stack, "aws_glue_crawler", f"domain-{d.name}/catalog/crawler"), "arn") for d in env.domains
