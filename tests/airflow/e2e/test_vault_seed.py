@@ -95,7 +95,7 @@ def wipe(client, env) -> None:
     import hvac.exceptions
 
     mount = env.vault.kv_mount
-    for folder in ("airflow/connections", "airflow/variables"):
+    for folder in ("airflow/connections", "airflow/variables", "domains/call-analytics"):
         try:
             keys = client.secrets.kv.v2.list_secrets(folder, mount_point=mount)["data"]["keys"]
         except hvac.exceptions.InvalidPath:  # nothing there yet
@@ -104,109 +104,65 @@ def wipe(client, env) -> None:
             client.secrets.kv.v2.delete_metadata_and_all_versions(f"{folder}/{key}", mount_point=mount)
 
 
-def test_seed_writes_everything_the_dags_read(client, env, inputs) -> None:
-    from callcenter.layout import AWS_CONN_ID, AZURE_CONN_ID, GCP_CONN_ID, LAYOUT_VARIABLE, MASKING_KEY_VARIABLE
+def test_seed_writes_no_domain_secret_where_airflow_reads_and_no_static_cloud_secret(client, env, inputs) -> None:
+    from callcenter.credentials import Settings, settings_variable
+    from callcenter.layout import AWS_CONN_ID, LAYOUT_VARIABLE
 
     from environments import naming
     from scripts.airflow_secrets import layout_for
 
     wipe(client, env)
-    result = run_seed(inputs["base"], inputs["gcp"], inputs["azure"])
+    result = run_seed(inputs["base"])
     assert result.returncode == 0, result.stderr
-    for secret in inputs["secrets"]:
-        assert secret not in result.stdout + result.stderr
+    # Airflow's own tree: the region-only AWS connection and non-secret variables, nothing else.
+    mount = env.vault.kv_mount
+    assert client.secrets.kv.v2.list_secrets("airflow/connections", mount_point=mount)["data"]["keys"] == [AWS_CONN_ID]
     aws = read(client, env, f"airflow/connections/{AWS_CONN_ID}")
     assert aws["conn_type"] == "aws" and "login" not in aws and "password" not in aws
-    assert json.loads(aws["extra"]) == {"region_name": env.aws.region}
-    gcp = read(client, env, f"airflow/connections/{GCP_CONN_ID}")
-    assert json.loads(gcp["extra"]) == {"project": env.gcp.project_id, "keyfile_dict": inputs["gcp_text"]}
-    azure = read(client, env, f"airflow/connections/{AZURE_CONN_ID}")
-    account = naming.azure_storage_account(env.prefix, env.name)
-    assert azure["host"] == f"https://{account}.blob.core.windows.net"
-    assert azure["login"] == inputs["azure"]["AZURE_CLIENT_ID"]
-    assert azure["password"] == inputs["secrets"][2]  # the file's trailing newline is not part of the secret
-    assert json.loads(azure["extra"]) == {"tenant_id": str(env.azure.tenant_id)}
     assert read(client, env, f"airflow/variables/{LAYOUT_VARIABLE}")["value"] == layout_for(env).to_json()
-    key = bytes.fromhex(read(client, env, f"airflow/variables/{MASKING_KEY_VARIABLE}")["value"])
-    assert len(key) == 32
+    settings = Settings.from_json(read(client, env, f"airflow/variables/{settings_variable('call_analytics')}")["value"])
+    assert settings.vault.method == "aws_iam"
+    assert settings.vault.role == naming.vault_domain_login_role(env.name, "call_analytics")
+    assert {c: s.engine for c, s in settings.clouds.items()} == {"aws": "aws", "gcp": "gcp", "azure": "azure"}
+    assert settings.clouds["gcp"].path.endswith("/impersonated-account/call-analytics/token")
+    # The masking key lives in the domain's subtree.
+    key = bytes.fromhex(read(client, env, settings.masking_key_path)["value"])
+    assert len(key) == 32 and settings.masking_key_path.startswith(naming.vault_domain_kv_path("call_analytics") + "/")
     assert key.hex() not in result.stdout
 
 
-def test_second_run_keeps_the_masking_key_and_the_azure_connection(client, env, inputs) -> None:
-    from callcenter.layout import AZURE_CONN_ID, MASKING_KEY_VARIABLE
+def test_second_run_keeps_the_key_and_never_touches_a_static_connection(client, env, inputs) -> None:
+    """Review M10: a later seed never rewrites a working GCP connection; an old key moves unchanged."""
+    from callcenter.layout import GCP_CONN_ID, MASKING_KEY_VARIABLE
 
-    first = run_seed(inputs["base"], inputs["gcp"], inputs["azure"])
-    assert first.returncode == 0, first.stderr
-    key = read(client, env, f"airflow/variables/{MASKING_KEY_VARIABLE}")["value"]
-    azure = read(client, env, f"airflow/connections/{AZURE_CONN_ID}")
-    again = run_seed(inputs["base"])  # no GCP key file (ADC) and no Azure inputs this time
-    assert again.returncode == 0, again.stderr
-    assert read(client, env, f"airflow/variables/{MASKING_KEY_VARIABLE}")["value"] == key
-    assert read(client, env, f"airflow/connections/{AZURE_CONN_ID}") == azure
-    assert "kept     " in again.stdout and "masking key, never replaced" in again.stdout
-    assert "(Application Default Credentials)" in again.stdout
-
-
-def test_vault_backend_reads_what_was_seeded_and_stores_use_entra_id(client, env, inputs, bao, tmp_path) -> None:
-    """Airflow's VaultBackend, in its own process with a throwaway AIRFLOW_HOME,
-    reads the seeded Azure connection; callcenter.stores turns it into an
-    AzureFileSystem with client-secret credentials (no shared key)."""
-    seeded = run_seed(inputs["base"], inputs["gcp"], inputs["azure"])
-    assert seeded.returncode == 0, seeded.stderr
-    server, token = bao
-    probe = f"""
-import json, sys
-sys.path.insert(0, {str(REPO / "airflow" / "dags")!r})
-from airflow.providers.hashicorp.secrets.vault import VaultBackend
-from callcenter import stores
-from callcenter.layout import AZURE_CONN_ID, LAYOUT_VARIABLE
-backend = VaultBackend(url={server.url!r}, auth_type="token", token={token!r}, mount_point={env.vault.kv_mount!r},
-                       kv_engine_version=2, connections_path="airflow/connections",
-                       variables_path="airflow/variables")
-conn = backend.get_connection(AZURE_CONN_ID)
-args = stores.filesystem(conn).__reduce__()[1][0]
-print(json.dumps({{"args": args, "layout": json.loads(backend.get_variable(LAYOUT_VARIABLE))}}))
-"""
-    home = tmp_path / "airflow-home"
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=False,
-                            env={**os.environ, "AIRFLOW_HOME": str(home)})
-    assert result.returncode == 0, result.stderr[-3000:]
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
-    from environments import naming
-    from scripts.airflow_secrets import layout_for
-
-    args = seen["args"]
-    assert args["account_name"] == naming.azure_storage_account(env.prefix, env.name)
-    assert args["tenant_id"] == str(env.azure.tenant_id)
-    assert args["client_id"] == inputs["azure"]["AZURE_CLIENT_ID"]
-    assert args["client_secret"] == inputs["secrets"][2]
-    assert args["account_key"] == ""  # no shared key: the deployed account refuses them
-    assert seen["layout"] == json.loads(layout_for(env).to_json())
+    wipe(client, env)
+    legacy_key = secrets.token_bytes(32).hex()
+    mount = env.vault.kv_mount
+    client.secrets.kv.v2.create_or_update_secret(f"airflow/variables/{MASKING_KEY_VARIABLE}", secret={"value": legacy_key},
+                                                 mount_point=mount)
+    gcp = {"conn_type": "google_cloud_platform", "extra": json.dumps({"keyfile_dict": inputs["gcp_text"]})}
+    client.secrets.kv.v2.create_or_update_secret(f"airflow/connections/{GCP_CONN_ID}", secret=gcp, mount_point=mount)
+    for _ in range(2):
+        again = run_seed(inputs["base"])
+        assert again.returncode == 0, again.stderr
+        assert read(client, env, "domains/call-analytics/masking_key")["value"] == legacy_key
+        assert read(client, env, f"airflow/connections/{GCP_CONN_ID}") == gcp
+    assert "masking key, never replaced" in again.stdout and f"unused   {mount}/airflow/connections/{GCP_CONN_ID}" in again.stdout
 
 
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
         ("no token", "VAULT_TOKEN or VAULT_TOKEN_FILE must be set"),
-        ("bad gcp file", "GCP_CREDENTIALS_FILE="),
-        ("not a service account", "field 'type' must be 'service_account'"),
-        ("azure id without secret", "AZURE_CLIENT_SECRET_FILE must be set too"),
         ("unknown env", "environments/nowhere.yaml: no such environment file"),
         ("refused token", "the token was refused"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(client, env, inputs, tmp_path, case, expected) -> None:
-    not_json = tmp_path / "not.json"
-    not_json.write_text("{oops")
-    user_key = tmp_path / "user.json"
-    user_key.write_text(json.dumps({"type": "authorized_user"}))
     bad_token = tmp_path / "bad-token"
     bad_token.write_text("not-the-token")
     cases = {
         "no token": ({"VAULT_ADDR": inputs["base"]["VAULT_ADDR"]},),
-        "bad gcp file": (inputs["base"], {"GCP_CREDENTIALS_FILE": str(not_json)}),
-        "not a service account": (inputs["base"], {"GCP_CREDENTIALS_FILE": str(user_key)}),
-        "azure id without secret": (inputs["base"], {"AZURE_CLIENT_ID": "x"}),
         "unknown env": (inputs["base"],),
         "refused token": ({**inputs["base"], "VAULT_TOKEN_FILE": str(bad_token)},),
     }
@@ -215,16 +171,3 @@ def test_bad_input_is_one_line_and_exit_2(client, env, inputs, tmp_path, case, e
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert expected in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
-
-
-def test_missing_azure_connection_is_an_error_and_nothing_is_written(client, env, inputs) -> None:
-    wipe(client, env)
-    result = run_seed(inputs["base"], inputs["gcp"])
-    assert result.returncode == 2
-    assert "set AZURE_CLIENT_ID and AZURE_CLIENT_SECRET_FILE" in result.stderr
-    import hvac.exceptions
-
-    mount = env.vault.kv_mount
-    for folder in ("airflow/connections", "airflow/variables"):
-        with pytest.raises(hvac.exceptions.InvalidPath):
-            client.secrets.kv.v2.list_secrets(folder, mount_point=mount)
