@@ -134,16 +134,18 @@ def test_tight_names_fit_whenever_the_storage_account_fits():
 
 
 def test_a_private_endpoint_admits_only_internal_authorized_networks(tmp_path):
-    path = write_env(tmp_path, lambda d: d["gcp"]["gke"].update(private_endpoint=True))  # dev lists 192.0.2.0/24
+    path = write_env(tmp_path, lambda d: d["gcp"]["gke"].update(
+        private_endpoint=True, master_authorized_networks=[{"name": "corp", "cidr": "35.190.0.0/24"}]))
     line = only_problem(path)
     assert line.startswith(f"{path}: gcp.gke: {{")
     assert line.endswith(
-        ": master_authorized_networks ['192.0.2.0/24'] are not internal (RFC 1918) ranges, "
+        ": master_authorized_networks ['35.190.0.0/24'] are not internal (RFC 1918) ranges, "
         "which a private endpoint requires"
     )
 
 
 def test_a_public_endpoint_may_admit_external_networks(tmp_path):
-    path = write_env(tmp_path, lambda d: None)
-    assert load_environments(tmp_path)[0].gcp.gke.master_authorized_networks[0].cidr == "192.0.2.0/24"
+    path = write_env(tmp_path, lambda d: d["gcp"]["gke"].update(
+        private_endpoint=False, master_authorized_networks=[{"name": "corp", "cidr": "35.190.0.0/24"}]))
+    assert load_environments(tmp_path)[0].gcp.gke.master_authorized_networks[0].cidr == "35.190.0.0/24"
     assert path.exists()

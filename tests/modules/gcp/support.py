@@ -45,10 +45,12 @@ def knob_environment() -> dict:
     gcp["network"]["spokes"]["batch"] = "10.23.0.0/16"
     gcp["gke"].update(
         private_endpoint=True, release_channel="RAPID", deletion_protection=True, network_spoke="batch",
-        master_authorized_networks=[{"name": "hub-vpc", "cidr": "10.20.0.0/16"}, {"name": "ci", "cidr": "192.168.10.0/24"}],
+        # A private endpoint is routed only inside the cluster's VPC (batch here): both ranges sit in it.
+        master_authorized_networks=[{"name": "batch-a", "cidr": "10.23.0.0/24"}, {"name": "ci", "cidr": "10.23.10.0/24"}],
     )
     gcp["gke"].pop("rbac_security_group")
     gcp["budget_usd"] = 400.5
+    gcp["billing_project"] = "cc-billing-quota"
     azure["network"]["gateway_transit"] = True
     azure.update(storage_replication="ZRS", deployer={"network": "cidrs", "cidrs": ["20.30.40.0/24"]}, budget_usd=700)
     data["state"] = {"backend": "local"}

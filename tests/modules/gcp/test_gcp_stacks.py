@@ -185,7 +185,8 @@ def test_deletion_protection_and_private_endpoint_follow_the_environment(stacks)
     assert cluster_of(stacks, "prod")["deletion_protection"] is True
     assert cluster_of(stacks, "dev")["deletion_protection"] is False
     assert cluster_of(stacks, "prod")["private_cluster_config"]["enable_private_endpoint"] is True
-    assert cluster_of(stacks, "dev")["private_cluster_config"]["enable_private_endpoint"] is False
+    # dev too: no public IP endpoint, operators use the DNS-based endpoint (review #25).
+    assert cluster_of(stacks, "dev")["private_cluster_config"]["enable_private_endpoint"] is True
 
 
 def test_cluster_knobs():
@@ -195,7 +196,7 @@ def test_cluster_knobs():
     assert c["private_cluster_config"]["enable_private_endpoint"] is True
     assert c["deletion_protection"] is True
     assert [b["cidr_block"] for b in c["master_authorized_networks_config"]["cidr_blocks"]] == [
-        "10.20.0.0/16", "192.168.10.0/24",
+        "10.23.0.0/24", "10.23.10.0/24",
     ]
     assert "authenticator_groups_config" not in c  # no group configured: RBAC stays per user
 
@@ -273,7 +274,8 @@ def test_general_and_spot_pools_autoscale_repair_and_upgrade(stacks, env_name):
 # --------------------------------------------------------------------------- storage
 
 
-@pytest.mark.parametrize("env_name", ENV_NAMES)
+# Disposable environments (gcp.protect_stateful off): tests/modules/gcp/test_gcp_deploy_blockers.py.
+@pytest.mark.parametrize("env_name", [e for e in ENV_NAMES if ENVIRONMENTS[e].gcp.protect_stateful])
 def test_kms_keys_rotate_every_90_days_and_cannot_be_destroyed(stacks, env_name):
     env, stack = ENVIRONMENTS[env_name], platform(stacks, env_name)
     ring = stack.only("google_kms_key_ring")
