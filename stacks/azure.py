@@ -23,6 +23,7 @@ from modules.azure.resource_group import ResourceGroup, ResourceGroupProps
 from modules.azure.storage_account import BlobTiering, LakeAccount, LakeAccountProps
 from modules.azure.vnet import Vnet, VnetProps
 from modules.azure.vpn_gateway import VpnGateway, VpnGatewayProps
+from modules.gcp.dns_ranges import DNS_FORWARDING_SOURCE
 from stacks import providers
 from stacks.base import PlatformStack
 
@@ -101,8 +102,14 @@ class AzureNetworkStack(PlatformStack):
             resource_group=self.group.name, vnet_id=hub.id, vnet_name=hub.name,
             inbound_cidr=inbound_net, outbound_cidr=outbound_net, inbound_ip=str(ipaddress.ip_network(inbound_net)[4]),
             forwards=forwards, linked_vnets={name: vnet.id for name, vnet in self.vnets.items()},
+            # The peer hubs' resolvers (Route 53 Resolver outbound, Cloud DNS forwarding) and Azure's own VNets.
+            dns_clients=(env.aws.network.hub_cidr, DNS_FORWARDING_SOURCE, *ranges_of(az.network)),
         ))
         return gateway, resolver
+
+
+def ranges_of(network) -> tuple[str, ...]:
+    return (network.hub_cidr, *network.spokes.values())
 
 
 def hub_fabric_subnets(hub_cidr: str) -> tuple[str, str, str]:

@@ -26,6 +26,7 @@ from environments.schema import Environment
 from modules.aws.dns_forwarding import DnsForwarding, ForwardingProps, Record
 from modules.aws.vpn_link import VpnLink, VpnLinkProps
 from modules.azure.vpn_site import VpnSite, VpnSiteProps
+from modules.gcp.dns_ranges import DNS_FORWARDING_SOURCE
 from modules.gcp.fabric_dns import PRIVATE_GOOGLEAPIS_IPS, FabricDns, FabricDnsProps
 from modules.gcp.ha_vpn import PRIVATE_GOOGLE_ACCESS_RANGE
 from modules.gcp.vpn_peer import VpnPeer, VpnPeerProps, tunnel_hosts
@@ -46,10 +47,10 @@ def vault_host(env: Environment) -> str:
 
 
 def gcp_ranges(env: Environment) -> tuple[str, ...]:
-    """What the GCP hub advertises (modules/gcp/ha_vpn.py): hub, spokes, and PGA's range when private."""
+    """What the GCP hub advertises (stacks/gcp.py): hub, spokes, Cloud DNS's forwarding source, PGA's range."""
     net = env.gcp.network
     private = (PRIVATE_GOOGLE_ACCESS_RANGE,) if env.fabric.gcs_access == "private" else ()
-    return (net.hub_cidr, *net.spokes.values(), *private)
+    return (net.hub_cidr, *net.spokes.values(), DNS_FORWARDING_SOURCE, *private)
 
 
 def azure_ranges(env: Environment) -> tuple[str, ...]:

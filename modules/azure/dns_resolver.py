@@ -33,7 +33,12 @@ from cdktf_cdktf_provider_azurerm.subnet import (
     SubnetDelegation,
     SubnetDelegationServiceDelegation,
 )
+from cdktf_cdktf_provider_azurerm.subnet_network_security_group_association import (
+    SubnetNetworkSecurityGroupAssociation,
+)
 from constructs import Construct
+
+from modules.azure.nsg import InboundAllow, Nsg, NsgProps
 
 DELEGATION = "Microsoft.Network/dnsResolvers"
 
@@ -53,6 +58,8 @@ class DnsResolverProps:
     forwards: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: VNet label -> id linked to the ruleset (where clients resolve).
     linked_vnets: dict[str, str] = field(default_factory=dict)
+    #: Ranges whose resolvers may query the inbound endpoint (DNS, UDP and TCP 53); all else is denied.
+    dns_clients: tuple[str, ...] = ()
 
 
 class DnsResolver(Construct):
@@ -60,14 +67,28 @@ class DnsResolver(Construct):
         super().__init__(scope, id_)
         where = dict(location=props.location)
 
-        def subnet(direction: str, cidr: str) -> Subnet:
-            return Subnet(
+        def subnet(direction: str, cidr: str, allows: tuple[InboundAllow, ...]) -> Subnet:
+            built = Subnet(
                 self, f"{direction}-subnet", name=f"dns-resolver-{direction}", resource_group_name=props.resource_group,
                 virtual_network_name=props.vnet_name, address_prefixes=[cidr], default_outbound_access_enabled=False,
                 delegation=[SubnetDelegation(name=DELEGATION, service_delegation=SubnetDelegationServiceDelegation(
                     name=DELEGATION, actions=["Microsoft.Network/virtualNetworks/subnets/join/action"],
                 ))],
             )
+            # Deny-by-default NSG on each endpoint subnet (supported on resolver subnets); inbound allows DNS only.
+            nsg = Nsg(self, f"{direction}-nsg", NsgProps(
+                name=f"{props.name}-{direction}-nsg", location=props.location, resource_group=props.resource_group,
+                allows=allows,
+            ))
+            SubnetNetworkSecurityGroupAssociation(
+                self, f"{direction}-nsg-association", subnet_id=built.id, network_security_group_id=nsg.id,
+            )
+            return built
+
+        dns = InboundAllow(
+            name="allow-dns-from-peers", priority=1000, source_prefixes=props.dns_clients, destination_prefix=props.inbound_cidr,
+            protocol="*", ports=("53",),
+        )
 
         resolver = PrivateDnsResolver(
             self, "resolver", name=props.name, resource_group_name=props.resource_group, virtual_network_id=props.vnet_id, **where,
@@ -75,7 +96,7 @@ class DnsResolver(Construct):
         PrivateDnsResolverInboundEndpoint(
             self, "inbound", name=f"{props.name}-inbound", private_dns_resolver_id=resolver.id,
             ip_configurations=PrivateDnsResolverInboundEndpointIpConfigurations(
-                subnet_id=subnet("inbound", props.inbound_cidr).id, private_ip_allocation_method="Static",
+                subnet_id=subnet("inbound", props.inbound_cidr, (dns,) if props.dns_clients else ()).id, private_ip_allocation_method="Static",
                 private_ip_address=props.inbound_ip,
             ),
             **where,
@@ -83,7 +104,7 @@ class DnsResolver(Construct):
         self.inbound_ip = props.inbound_ip
         outbound = PrivateDnsResolverOutboundEndpoint(
             self, "outbound", name=f"{props.name}-outbound", private_dns_resolver_id=resolver.id,
-            subnet_id=subnet("outbound", props.outbound_cidr).id, **where,
+            subnet_id=subnet("outbound", props.outbound_cidr, ()).id, **where,
         )
         if not props.forwards:
             return

@@ -88,7 +88,7 @@ def test_vpn_routes_reach_the_hub_and_orchestration_only(stacks, aws_fabric):
 def test_data_spoke_blackholes_the_peer_clouds(aws_fabric):
     holes = [r for r in values(aws_fabric, "aws_ec2_transit_gateway_route") if r.get("blackhole")]
     remote = {ENV.gcp.network.hub_cidr, *ENV.gcp.network.spokes.values(), ENV.azure.network.hub_cidr,
-              *ENV.azure.network.spokes.values(), "199.36.153.8/30"}
+              *ENV.azure.network.spokes.values(), "199.36.153.8/30", "35.199.192.0/19"}
     assert {r["destination_cidr_block"] for r in holes} == remote
     assert len(holes) == len(remote) * (len(ENV.aws.network.spokes) - 1)
 
@@ -101,7 +101,8 @@ def test_resolver_endpoints_in_the_hub_with_fixed_ips_and_dns_only_from_peer_hub
     assert len(inbound_ips) == 2 and all(ipaddress.ip_address(ip) in ipaddress.ip_network(ENV.aws.network.hub_cidr) for ip in inbound_ips)
     rules = values(net, "aws_vpc_security_group_ingress_rule") + values(net, "aws_vpc_security_group_egress_rule")
     dns = [r for r in rules if r.get("from_port") == 53]
-    assert {r["cidr_ipv4"] for r in dns} == {ENV.gcp.network.hub_cidr, ENV.azure.network.hub_cidr}
+    # Cloud DNS forwards from 35.199.192.0/19, Azure's outbound endpoint from its hub.
+    assert {r["cidr_ipv4"] for r in dns} == {"35.199.192.0/19", ENV.azure.network.hub_cidr}
     assert all(r["to_port"] == 53 for r in dns)
 
 
@@ -129,7 +130,7 @@ def test_gcp_router_advertises_exactly_its_ranges_and_private_google_access(stac
     bgp = router["bgp"]
     assert bgp["asn"] == FABRIC.asn.gcp and bgp["advertise_mode"] == "CUSTOM"
     assert {r["range"] for r in bgp["advertised_ip_ranges"]} == {
-        ENV.gcp.network.hub_cidr, *ENV.gcp.network.spokes.values(), "199.36.153.8/30"}
+        ENV.gcp.network.hub_cidr, *ENV.gcp.network.spokes.values(), "199.36.153.8/30", "35.199.192.0/19"}
     stacks["dev-gcp-network"].only("google_compute_ha_vpn_gateway")
     assert stacks["dev-gcp-network"].only("google_dns_policy")["enable_inbound_forwarding"] is True
 
@@ -177,6 +178,13 @@ def test_spokes_use_the_hub_gateway_once_it_exists(stacks):
     spoke_side = [p for p in peerings if p["use_remote_gateways"]]
     assert len(spoke_side) == len(ENV.azure.network.spokes)
     assert all(any("virtual_network_gateway" in d for d in p["depends_on"]) for p in spoke_side)
+
+
+def test_azure_resolver_admits_dns_from_the_peer_resolvers_only(stacks):
+    rules = [r for nsg in values(stacks["dev-azure-network"], "azurerm_network_security_group")
+             for r in nsg.get("security_rule", []) if r["name"] == "allow-dns-from-peers"]
+    assert len(rules) == 1 and rules[0]["destination_port_ranges"] == ["53"]
+    assert {ENV.aws.network.hub_cidr, "35.199.192.0/19"} <= set(rules[0]["source_address_prefixes"])
 
 
 def test_azure_forwards_vault_to_the_aws_resolver(stacks):
