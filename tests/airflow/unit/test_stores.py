@@ -84,3 +84,18 @@ def test_gcs_anonymous_against_fake_gcs_server() -> None:
 def test_unknown_connection_type_is_refused() -> None:
     with pytest.raises(UnsupportedConnectionError, match="'ftp'"):
         stores.filesystem(Conn("ftp"))
+
+
+def test_gcs_from_a_vault_oauth_token_carries_its_expiry() -> None:
+    """Vault's GCP engine answers token + expires_at_seconds; the filesystem uses that token, never ADC."""
+    fs = stores.filesystem(Conn("google_cloud_platform", extra={"access_token": "ya29.made-up",
+                                                                "expires_at_seconds": 1_900_000_000}))
+    args = built_with(fs)
+    assert args["access_token"] == "ya29.made-up" and args["anonymous"] is False
+    assert int(args["credential_token_expiration"].timestamp()) == 1_900_000_000
+
+
+def test_a_vault_kv_connection_round_trips_into_the_same_connection() -> None:
+    conn = Conn("wasb", "account", "key", {"endpoint_url": "http://127.0.0.1:1"})
+    assert stores.Connection.from_vault_secret(conn.vault_secret()) == stores.Connection(
+        "wasb", "account", "key", {"endpoint_url": "http://127.0.0.1:1"})
