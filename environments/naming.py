@@ -167,6 +167,12 @@ def domain_pipeline_role(prefix: str, env: str, domain: str) -> str:
     return aws_resource(prefix, env, domain, "pipeline")
 
 
+def domain_pipeline_role_arn(account_id: str, prefix: str, env: str, domain: str) -> str:
+    """Its ARN (IAM's documented format, path ``/``): the MWAA role's grant and the seed name it as a literal,
+    because a reference would make the role's trust and the MWAA role's grant refer to each other (a cycle)."""
+    return f"arn:aws:iam::{account_id}:role/{domain_pipeline_role(prefix, env, domain)}"
+
+
 def gke_domain_namespace(domain: str) -> str:
     """The GKE namespace a domain's workloads run in."""
     return _slug(domain)

@@ -107,14 +107,12 @@ def deployed_settings(env: Environment, domain: str = DOMAIN) -> Settings:
     if env.azure.terraform.enabled:
         clouds["azure"] = CloudSource("azure", f"{env.vault.azure_mount}/creds/{role}", {
             "tenant_id": str(env.azure.tenant_id), "account_url": f"https://{account}.blob.core.windows.net"})
-    pipeline_role = naming.domain_pipeline_role(env.prefix, env.name, domain)
     return Settings(
         domain=domain,
         vault=VaultLogin(
             url=address, method="aws_iam", kv_mount=env.vault.kv_mount, kv_path=naming.vault_domain_kv_path(domain),
             role=naming.vault_domain_login_role(env.name, domain),
-            # The ARN format IAM documents (modules/aws/domain_pipeline_role.py builds the same).
-            assume_role_arn=f"arn:aws:iam::{env.aws.account_id}:role/{pipeline_role}",
+            assume_role_arn=naming.domain_pipeline_role_arn(env.aws.account_id, env.prefix, env.name, domain),
             region=env.aws.region, server_id=naming.vault_iam_server_id(address), auth_mount=naming.VAULT_AWS_AUTH_MOUNT,
         ),
         clouds=clouds,

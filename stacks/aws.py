@@ -14,7 +14,7 @@ from environments.schema import Environment
 from modules.aws.alerts_topic import AlertsTopic, AlertsTopicProps
 from modules.aws.budget import Budget, BudgetProps
 from modules.aws.data_domain import DataDomain, DataDomainProps
-from modules.aws.domain_pipeline_role import DomainPipelineRole, DomainPipelineRoleProps, role_arn
+from modules.aws.domain_pipeline_role import DomainPipelineRole, DomainPipelineRoleProps
 from modules.aws.glue_security_configuration import GlueSecurityConfiguration, GlueSecurityConfigurationProps
 from modules.aws.kms_key import KmsKey, KmsKeyProps
 from modules.aws.mwaa_execution_role import MwaaExecutionRole, MwaaExecutionRoleProps
@@ -183,7 +183,7 @@ class AwsPlatformStack(PlatformStack):
                 kms_key_arn=self.key.arn,
                 crawler_arns=tuple(d.catalog.crawler_arn for d in self.domains.values()),
                 domain_role_arns=tuple(
-                    role_arn(aws.account_id, naming.domain_pipeline_role(env.prefix, env.name, d.name)) for d in env.domains
+                    naming.domain_pipeline_role_arn(aws.account_id, env.prefix, env.name, d.name) for d in env.domains
                 ),
                 alerts_topic_arn=self.alerts.arn,
             ),

@@ -21,15 +21,6 @@ from modules.aws.policy_document import Condition, Statement, policy_document
 MIN_SESSION_SECONDS = 3600
 
 
-def role_arn(account_id: str, name: str) -> str:
-    """The role's ARN from its name (IAM's documented ARN format, path ``/``).
-
-    The execution role's grant names these ARNs as literals: a reference to the role
-    would make the two roles' policies refer to each other (trust <-> grant), a cycle.
-    """
-    return f"arn:aws:iam::{account_id}:role/{name}"
-
-
 @dataclass(frozen=True)
 class DomainPipelineRoleProps:
     name: str

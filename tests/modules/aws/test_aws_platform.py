@@ -197,7 +197,7 @@ def test_mwaa_execution_role_is_derived_from_what_it_touches(stacks, env_name):
     # ... only the domains' pipeline roles to assume, the alerts topic, and the account-level list call on "*".
     assert s["AssumeDomainPipelineRoles"]["actions"] == ["sts:AssumeRole"]
     assert set(s["AssumeDomainPipelineRoles"]["resources"]) == {
-        f"arn:aws:iam::{env.aws.account_id}:role/{naming.domain_pipeline_role(env.prefix, env.name, d.name)}" for d in env.domains
+        naming.domain_pipeline_role_arn(env.aws.account_id, env.prefix, env.name, d.name) for d in env.domains
     }
     assert s["PublishAlerts"] == {**s["PublishAlerts"], "actions": ["sns:Publish"],
                                   "resources": [ref("aws_sns_topic", logical(stack, "aws_sns_topic", "alerts/topic"), "arn")]}
@@ -205,6 +205,8 @@ def test_mwaa_execution_role_is_derived_from_what_it_touches(stacks, env_name):
     assert "logs:DescribeLogGroups" not in s["WriteOwnLogs"]["actions"]
     for d in env.domains:  # each pipeline role: trusted by the MWAA role only, session named after the domain, no policy
         pipeline = by_path(stack, "aws_iam_role")[f"pipeline-role-{d.name}/role"]
+        # The ARN the MWAA role's grant names literally is this role's (same name, account, path "/").
+        assert pipeline["name"] == naming.domain_pipeline_role(env.prefix, env.name, d.name) and "path" not in pipeline
         (trust,) = document_for(stack, pipeline["assume_role_policy"])
         assert trust["principals"][0]["identifiers"] == [ref("aws_iam_role", logical(stack, "aws_iam_role", "mwaa-execution-role/role/role"), "arn")]
         assert trust["condition"] == [{"test": "StringLike", "variable": "sts:RoleSessionName", "values": [f"{d.name}-*"]}]
