@@ -191,3 +191,54 @@ def test_airflow_vault_backend_reads_through_the_orchestration_policy(bao, loade
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"conn": "postgres://db.internal:5432/lake", "var": "s3://lake"}
+
+
+_DOMAIN_PROBE = """
+import json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[1] + "/airflow/dags"]
+import hvac
+from callcenter import credentials
+from environments.schema import load_environment
+from scripts.airflow_secrets import standin_settings
+env = load_environment(sys.argv[1] + "/environments/dev.yaml")
+seen = {}
+for domain in json.loads(sys.argv[4]):
+    settings = standin_settings(env, sys.argv[2], sys.argv[3], domain)
+    client = credentials.vault_client(settings)
+    try:
+        seen[domain] = {"key": credentials.masking_key(settings, client).hex(),
+                        "aws": credentials.connection(client, settings, "aws").login}
+    except hvac.exceptions.Forbidden:
+        seen[domain] = "forbidden"
+print(json.dumps(seen))
+"""
+
+
+def test_a_task_logged_in_as_its_domain_reads_its_own_secrets_through_the_interface(bao, loaded_policies, tmp_path):
+    """callcenter.credentials against a real OpenBao and the synthesized policies: the call_analytics token reads
+    its masking key and connection, and agent_performance's are refused (the same reads, another subtree)."""
+    require(AIRFLOW_PYTHON.exists(), "the Airflow environment (.venv-airflow, `make setup`) is not installed")
+    env = ENVIRONMENTS["dev"]
+    mount = env.vault.kv_mount
+    ensure_kv_v2(bao, mount)
+    keys = {}
+    for domain in ("call_analytics", "agent_performance"):
+        subtree = naming.vault_domain_kv_path(domain)
+        keys[domain] = os.urandom(32).hex()
+        bao.secrets.kv.v2.create_or_update_secret(
+            mount_point=mount, path=f"{subtree}/{naming.VAULT_DOMAIN_MASKING_KEY}", secret={"value": keys[domain]})
+        bao.secrets.kv.v2.create_or_update_secret(
+            mount_point=mount, path=f"{subtree}/{naming.VAULT_DOMAIN_CONNECTIONS}/aws",
+            secret={"conn_type": "aws", "login": f"{domain}-made-up", "extra": "{}"})
+    token = token_for(bao, naming.vault_domain_policy(env.name, "call_analytics")).token
+    token_file = tmp_path / "token"
+    token_file.write_text(token)
+    result = subprocess.run(
+        [str(AIRFLOW_PYTHON), "-c", _DOMAIN_PROBE, str(REPO), bao.url, str(token_file),
+         json.dumps(["call_analytics", "agent_performance"])],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {"call_analytics": {"key": keys["call_analytics"], "aws": "call_analytics-made-up"},
+                    "agent_performance": "forbidden"}
