@@ -187,7 +187,8 @@ def main(argv: list[str]) -> int:
 
         progress.begin("storing connections, layout and masking key in OpenBao")
         demo_platform.store_in_vault(env, standins, conns, layout, demo_platform.new_masking_key())
-        progress(f"{env.vault.kv_mount}/airflow/connections/{{{', '.join(conns)}}}, masking key (not shown)")
+        progress(f"{env.vault.kv_mount}/domains/<domain>/{{connections/<cloud>, masking_key}} (not shown), "
+                 "read by tasks via callcenter.credentials")
 
         progress.begin("preparing call records")
         if args.calls:
