@@ -528,6 +528,9 @@ class Fabric(Feature):
     #: googleapis.com to private.googleapis.com); internet: GCS over the AWS NAT.
     gcs_access: Literal["private", "internet"] = "private"
     dns: FabricDns = FabricDns()
+    #: The AWS spokes whose workloads reach the other clouds (MWAA's); every other spoke gets the peers'
+    #: ranges blackholed, and only these are admitted by the Azure lake endpoints' NSG.
+    aws_spokes: list[Identifier] = ["orchestration"]
 
     @model_validator(mode="after")
     def _settings_when_enabled(self) -> Fabric:
@@ -725,6 +728,9 @@ def _fabric_problems(file: str, env: Environment) -> list[Problem]:
     fabric, problems = env.fabric, []
     if not fabric.enabled or fabric.asn is None or fabric.tunnels is None:
         return problems
+    for index, spoke in enumerate(fabric.aws_spokes):
+        if spoke not in env.aws.network.spokes:
+            problems.append(Problem(file, f"fabric.aws_spokes[{index}]", spoke, f"is not one of aws.network.spokes {sorted(env.aws.network.spokes)}"))
     if not env.aws.network.transit_gateway.enabled:
         problems.append(Problem(file, "fabric.enabled", True, "the AWS VPN links terminate on the Transit Gateway: aws.network.transit_gateway must be enabled"))
     seen_asns: dict[int, str] = {}

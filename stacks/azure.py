@@ -43,8 +43,10 @@ class AzureNetworkStack(PlatformStack):
         ))
         ranges = {"hub": az.network.hub_cidr, **az.network.spokes}
         # Private endpoints in the data spoke answer HTTPS from the environment's own Azure ranges only.
+        # With the fabric, the AWS spokes that reach Azure (MWAA's) come over the VPN too.
+        fabric_clients = tuple(env.aws.network.spokes[s] for s in env.fabric.aws_spokes) if env.fabric.enabled else ()
         endpoint_clients = InboundAllow(
-            name="allow-https-from-platform", priority=1000, source_prefixes=tuple(ranges.values()),
+            name="allow-https-from-platform", priority=1000, source_prefixes=(*ranges.values(), *fabric_clients),
             destination_prefix="VirtualNetwork", protocol="Tcp", ports=("443",),
         )
         self.vnets = {

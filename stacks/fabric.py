@@ -37,11 +37,6 @@ from stacks.azure import AzureNetworkStack
 from stacks.base import PlatformStack
 from stacks.gcp import GcpNetworkStack
 
-#: The AWS spokes whose workloads talk to the other clouds: MWAA (to the Azure lake's private endpoints,
-#: GCS over Private Google Access). Every other spoke gets the peer clouds' ranges blackholed.
-CROSS_CLOUD_SPOKES = ("orchestration",)
-
-
 def vault_host(env: Environment) -> str:
     return urlparse(env.vault.address).hostname or ""
 
@@ -67,16 +62,18 @@ class AwsFabricStack(PlatformStack):
         providers.aws(self)
         fabric = env.fabric
         tgw, resolver = aws.transit_gateway, aws.resolver
+        # The AWS spokes that talk to the other clouds (MWAA's); every other spoke blackholes the peers.
+        cross_cloud = tuple(fabric.aws_spokes)
         assert fabric.asn and fabric.tunnels and tgw and resolver and gcp.vpn and azure.vpn_gateway  # schema + network stacks
         name = lambda *parts: naming.aws_resource(env.prefix, env.name, *parts)  # noqa: E731
         # The VPN attachments' own table: the peers reach the hub (resolver, Vault) and the cross-cloud spokes only.
         vpn_table = Ec2TransitGatewayRouteTable(self, "vpn-rt", transit_gateway_id=tgw.id, tags={"Name": name("tgw", "vpn")})
-        for source in ("hub", *CROSS_CLOUD_SPOKES):
+        for source in ("hub", *cross_cloud):
             Ec2TransitGatewayRouteTablePropagation(
                 self, f"vpn-from-{source}", transit_gateway_route_table_id=vpn_table.id,
                 transit_gateway_attachment_id=tgw.attachment_ids[source],
             )
-        learners = {t: tgw.route_tables[t].id for t in ("hub", *CROSS_CLOUD_SPOKES)}
+        learners = {t: tgw.route_tables[t].id for t in ("hub", *cross_cloud)}
         peers = {
             "gcp": (gcp.vpn.public_ips[0], fabric.asn.gcp, fabric.tunnels.aws_gcp),
             "azure": (azure.vpn_gateway.public_ips[0], fabric.asn.azure, fabric.tunnels.aws_azure),
@@ -92,7 +89,7 @@ class AwsFabricStack(PlatformStack):
         # Spokes that must not reach the other clouds: their default route leads to the hub, and the hub
         # VPC routes the peers' ranges back to the TGW, so without a blackhole they would detour through it.
         for spoke in aws.spokes:
-            if spoke in CROSS_CLOUD_SPOKES:
+            if spoke in cross_cloud:
                 continue
             for index, cidr in enumerate(remote):
                 Ec2TransitGatewayRoute(
@@ -115,7 +112,7 @@ class AwsFabricStack(PlatformStack):
                 Record("private.googleapis.com", "A", PRIVATE_GOOGLEAPIS_IPS),
                 Record("*.googleapis.com", "CNAME", ("private.googleapis.com",)),
             )
-        clients = {"hub": aws.hub.vpc_id, **{s: aws.spokes[s].vpc_id for s in CROSS_CLOUD_SPOKES}}
+        clients = {"hub": aws.hub.vpc_id, **{s: aws.spokes[s].vpc_id for s in cross_cloud}}
         assert azure.dns_resolver
         DnsForwarding(self, "dns", ForwardingProps(
             name=name("fabric"), outbound_endpoint_id=resolver.outbound_id,

@@ -97,3 +97,10 @@ def test_vault_private_ip_must_be_routed(tmp_path):
     assert only_problem(path) == (
         f"{path}: vault.private_ips[0]: '192.168.9.9': must be inside one of the environment's hub or spoke ranges"
     )
+
+
+def test_cross_cloud_spokes_must_exist(tmp_path):
+    path = write_env(tmp_path, lambda d: d["fabric"].update(aws_spokes=["analytics"]))
+    assert only_problem(path) == (
+        f"{path}: fabric.aws_spokes[0]: 'analytics': is not one of aws.network.spokes ['data', 'orchestration']"
+    )

@@ -187,6 +187,14 @@ def test_azure_resolver_admits_dns_from_the_peer_resolvers_only(stacks):
     assert {ENV.aws.network.hub_cidr, "35.199.192.0/19"} <= set(rules[0]["source_address_prefixes"])
 
 
+def test_lake_endpoints_admit_mwaa_over_the_vpn(stacks):
+    rules = [r for nsg in values(stacks["dev-azure-network"], "azurerm_network_security_group")
+             for r in nsg.get("security_rule", []) if r["name"] == "allow-https-from-platform"]
+    assert len(rules) == 1 and rules[0]["destination_port_ranges"] == ["443"]
+    sources = set(rules[0]["source_address_prefixes"])
+    assert ENV.aws.network.spokes["orchestration"] in sources and ENV.aws.network.spokes["data"] not in sources
+
+
 def test_azure_forwards_vault_to_the_aws_resolver(stacks):
     rules = values(stacks["dev-azure-network"], "azurerm_private_dns_resolver_forwarding_rule")
     assert [r["domain_name"] for r in rules] == ["vault.dev.cloudconductor.internal."]
