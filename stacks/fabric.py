@@ -37,6 +37,7 @@ from stacks.azure import AzureNetworkStack
 from stacks.base import PlatformStack
 from stacks.gcp import GcpNetworkStack
 
+
 def vault_host(env: Environment) -> str:
     return urlparse(env.vault.address).hostname or ""
 
