@@ -212,3 +212,20 @@ def test_azure_connections_ikev2_bgp_and_generated_keys(stacks):
     sites = {s["name"]: s for s in values(az, "azurerm_local_network_gateway")}
     aws_host = str(next(ipaddress.ip_network(FABRIC.tunnels.aws_azure[0]).hosts()))
     assert sites["ccd-dev-to-aws-0"]["bgp_settings"] == {"asn": FABRIC.asn.aws, "bgp_peering_address": aws_host}
+
+
+def test_gcs_over_the_internet_drops_private_google_access(tmp_path):
+    """gcs_access: internet: no 199.36.153.8/30 advertisement, no googleapis.com zones on either side."""
+    import copy
+
+    from tests.config.test_schema import DEV
+    from tests.conftest import synth_environment
+
+    data = copy.deepcopy(DEV)
+    data["name"] = "gcsnet"
+    data["fabric"]["gcs_access"] = "internet"
+    _, built = synth_environment(data, "gcsnet", tmp_path)
+    router = next(r for k, r in built["gcsnet-gcp-network"].resources("google_compute_router").items() if k.startswith("ha-vpn"))
+    assert "199.36.153.8/30" not in {r["range"] for r in router["bgp"]["advertised_ip_ranges"]}
+    assert not [z for z in values(built["gcsnet-gcp-network"], "google_dns_managed_zone") if z["dns_name"] == "googleapis.com."]
+    assert {z["name"] for z in values(built["gcsnet-aws-fabric"], "aws_route53_zone")} == {"vault.dev.cloudconductor.internal"}
