@@ -238,10 +238,14 @@ def store_in_vault(env: Environment, standins: Standins, conns: dict[str, Conn],
     # Airflow's own AWS connection (the Glue crawler hook): moto's dummy keys, no data secret.
     airflow_secrets.write_connections(client, mount, {AWS_CONN_ID: conns[AWS_CONN_ID]})
     airflow_secrets.write_layout(client, mount, layout)
-    # The domain's credentials behind callcenter.credentials: the stand-ins' fixed ones, in the domain's subtree.
-    # The dev server has one root token; the deployed flow logs in as the domain instead (README, credentials).
+    # The domain's credentials behind callcenter.credentials: the stand-ins' fixed ones, in the domain's subtree,
+    # read with a token that holds nothing but read on that subtree, so the demo's tasks show they need nothing
+    # else. (No aws login here: the deployed flow assumes the pipeline role and logs in as the domain; README.)
+    subtree = naming.vault_domain_kv_path(DOMAIN)
+    policy = f"demo-{subtree.replace('/', '-')}"
+    client.sys.create_or_update_acl_policy(name=policy, policy=f'path "{mount}/data/{subtree}/*" {{\n  capabilities = ["read"]\n}}\n')
     token_file = standins.workdir / "domain-vault-token"
-    token_file.write_text(standins.vault_token)
+    token_file.write_text(client.auth.token.create(policies=[policy], ttl="24h")["auth"]["client_token"])
     token_file.chmod(0o600)
     settings = airflow_secrets.standin_settings(env, standins.bao.url, str(token_file))
     airflow_secrets.write_settings(client, mount, settings)
