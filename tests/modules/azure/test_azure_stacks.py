@@ -34,7 +34,8 @@ def test_hub_and_spoke_vnets_from_the_environment_cidrs(stacks, env_name):
     assert {n: v["address_space"] for n, v in vnets.items()} == {
         naming.azure_resource(env.prefix, env.name, k): [cidr] for k, cidr in expected.items()
     }
-    subnets = stack.resources("azurerm_subnet")
+    # The workload subnets; the fabric's GatewaySubnet and resolver subnets (tests/modules/fabric) are apart.
+    subnets = {k: s for k, s in stack.resources("azurerm_subnet").items() if s["name"] == "workloads"}
     assert sorted(s["address_prefixes"][0] for s in subnets.values()) == sorted(first_half(c) for c in expected.values())
     for subnet in subnets.values():
         assert subnet["private_endpoint_network_policies"] == "Enabled"
@@ -44,7 +45,9 @@ def test_hub_and_spoke_vnets_from_the_environment_cidrs(stacks, env_name):
 @pytest.mark.parametrize("env_name", ENV_NAMES)
 def test_every_subnet_has_an_nsg_that_denies_inbound_by_default(stacks, env_name):
     env, stack = ENVIRONMENTS[env_name], network(stacks, env_name)
-    subnets, nsgs = stack.resources("azurerm_subnet"), stack.resources("azurerm_network_security_group")
+    # Azure refuses an NSG on GatewaySubnet (VPN Gateway docs); every other subnet has one.
+    subnets = {k: s for k, s in stack.resources("azurerm_subnet").items() if s["name"] != "GatewaySubnet"}
+    nsgs = stack.resources("azurerm_network_security_group")
     associations = stack.resources("azurerm_subnet_network_security_group_association").values()
     assert sorted(a["subnet_id"] for a in associations) == sorted(ref("azurerm_subnet", k, "id") for k in subnets)
     assert sorted(a["network_security_group_id"] for a in associations) == sorted(
@@ -64,9 +67,13 @@ def test_every_subnet_has_an_nsg_that_denies_inbound_by_default(stacks, env_name
 def test_only_the_data_spoke_admits_https_from_the_platform_ranges(stacks, env_name):
     env, stack = ENVIRONMENTS[env_name], network(stacks, env_name)
     ranges = [env.azure.network.hub_cidr, *env.azure.network.spokes.values()]
+    # With the fabric, the AWS spokes that reach Azure (fabric.aws_spokes) come over the VPN too.
+    ranges += [env.aws.network.spokes[s] for s in env.fabric.aws_spokes] if env.fabric.enabled else []
     nsgs = by_name(stack.resources("azurerm_network_security_group"))
     for name, nsg in nsgs.items():
         allows = [r for r in nsg["security_rule"] if r["access"] == "Allow"]
+        if "-dns-inbound-nsg" in name:
+            continue  # the fabric's resolver: DNS from the peer resolvers (tests/modules/fabric)
         if name == naming.azure_resource(env.prefix, env.name, "data") + "-nsg":
             (allow,) = allows
             assert allow["source_address_prefixes"] == ranges
@@ -84,7 +91,8 @@ def test_hub_peers_each_spoke_in_both_directions(stacks, env_name):
     assert set(peerings) == {n for s in spokes for n in (f"{hub}-to-{s}", f"{s}-to-{hub}")}
     for name, peering in peerings.items():
         assert peering["allow_virtual_network_access"] is True and peering["allow_forwarded_traffic"] is True
-        transit = env.azure.network.gateway_transit
+        # The fabric builds the hub's VPN gateway, and with it the spokes use the gateway.
+        transit = env.azure.network.gateway_transit or env.fabric.enabled
         if name.startswith(f"{hub}-to-"):
             assert peering["virtual_network_name"].endswith(".name}") and peering["allow_gateway_transit"] is transit
         else:
@@ -100,16 +108,20 @@ def test_gateway_transit_knob():
 
 
 @pytest.mark.parametrize("env_name", ENV_NAMES)
-def test_private_dns_zones_for_blob_and_dfs_are_linked_to_the_hub(stacks, env_name):
+def test_private_dns_zones_for_blob_and_dfs_are_linked_to_every_vnet(stacks, env_name):
     env, stack = ENVIRONMENTS[env_name], network(stacks, env_name)
     zones = by_name(stack.resources("azurerm_private_dns_zone"))
     assert {"privatelink.blob.core.windows.net", "privatelink.dfs.core.windows.net"} <= set(zones)
-    hub_id = ref("azurerm_virtual_network", logical_id(stack, "azurerm_virtual_network",
-                                                   naming.azure_resource(env.prefix, env.name, "hub")), "id")
+    vnet_ids = {
+        ref("azurerm_virtual_network", logical_id(stack, "azurerm_virtual_network",
+                                                  naming.azure_resource(env.prefix, env.name, v)), "id")
+        for v in ("hub", *env.azure.network.spokes)
+    }
     links = stack.resources("azurerm_private_dns_zone_virtual_network_link").values()
-    assert len(links) == len(zones)
-    for link in links:
-        assert link["virtual_network_id"] == hub_id and link["registration_enabled"] is False
+    # Clients resolve in the spokes too: a zone answers only in VNets linked to it (issue 10).
+    assert len(links) == len(zones) * len(vnet_ids)
+    assert {link["virtual_network_id"] for link in links} == vnet_ids
+    assert all(link["registration_enabled"] is False for link in links)
 
 
 # --------------------------------------------------------------------------- lake
