@@ -3,10 +3,14 @@
 - Every file under ``dags_dir`` becomes one object ``<dags_prefix>/<relative path>``
   whose ``source_hash`` is the file's SHA-256, computed at synth. Editing one
   file changes exactly one object; nothing else in the plan moves.
-- ``requirements.txt`` goes to the bucket root. Its ``--constraint`` line points at
-  the DAG folder, so the constraints file ships as ``<dags_prefix>/constraints.txt``.
-  The requirements object's hash covers both files: a new lock uploads a new
-  requirements *version*, and MWAA, which is pinned to object versions, reinstalls.
+- ``requirements.txt`` goes to the bucket root. The constraints lock is
+  content-addressed: it ships as ``<dags_prefix>/constraints-<sha256[:16]>.txt`` and
+  the uploaded requirements.txt's ``--constraint`` line is rewritten to that exact
+  name. A new lock is therefore a new key plus a new requirements *version* (MWAA
+  is pinned to object versions, so it reinstalls), and every requirements version
+  keeps naming the constraints it was resolved with instead of one mutable
+  ``constraints.txt`` that an older pinned requirements version would silently
+  re-resolve against on the next worker start.
 - ``plugins.zip`` is built from ``plugins_dir`` (if it has files) with fixed
   timestamps, so the same sources always give the same bytes.
 - An optional startup script is uploaded the same way, also pinned by version.
@@ -84,6 +88,40 @@ def deterministic_zip(directory: Path, target: Path) -> Path:
     return target
 
 
+#: Where MWAA puts the DAG folder on its workers; pip reads the constraint from there.
+MWAA_DAGS_PATH = "/usr/local/airflow"
+_CONSTRAINT_PREFIX = "--constraint "
+
+
+def constraints_key(dags_prefix: str, digest: str) -> str:
+    """The object key of a constraints lock: named by its content, so versions never collide."""
+    return f"{dags_prefix}/constraints-{digest[:16]}.txt"
+
+
+def pin_constraint(requirements: str, key: str) -> str:
+    """``requirements`` with its ``--constraint`` line pointing at ``key`` in MWAA's DAG folder.
+
+    MWAA only skips its default constraints for a line starting "-c " or "--constraint "
+    (with a space), so the rewritten line keeps that form.
+    """
+    lines = requirements.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line.startswith(_CONSTRAINT_PREFIX):
+            lines[index] = f'{_CONSTRAINT_PREFIX}"{MWAA_DAGS_PATH}/{key}"\n'
+            return "".join(lines)
+    raise ValueError(f'requirements.txt: no line starting with {_CONSTRAINT_PREFIX!r}; MWAA would apply its own constraints')
+
+
+def _cached(name: str, build) -> Path:
+    """A generated file in the temp folder, named by its inputs; built once, renamed atomically for parallel synths."""
+    target = Path(tempfile.gettempdir()) / f"cloud-conductor-{name}"
+    if not target.is_file():
+        partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+        build(partial)
+        os.replace(partial, target)
+    return target
+
+
 def _construct_id(key: str) -> str:
     # Construct ids cannot hold "/"; the key stays readable in the logical id.
     return "object-" + key.replace("/", "__")
@@ -100,11 +138,16 @@ class DagBundle(Construct):
 
         self.requirements: BundledObject | None = None
         if props.requirements is not None and props.requirements.is_file():
-            hashed = [props.requirements]
+            requirements = props.requirements
             if props.constraints is not None and props.constraints.is_file():
-                self._upload(f"{props.dags_prefix}/constraints.txt", props.constraints, sha256(props.constraints))
-                hashed.append(props.constraints)
-            self.requirements = self._versioned("requirements.txt", props.requirements, sha256(*hashed))
+                digest = sha256(props.constraints)
+                name = constraints_key(props.dags_prefix, digest)
+                self._upload(name, props.constraints, digest)
+                requirements = _cached(
+                    f"requirements-{hashlib.sha256(props.requirements.read_bytes() + name.encode()).hexdigest()[:16]}.txt",
+                    lambda target: target.write_text(pin_constraint(props.requirements.read_text(), name)),
+                )
+            self.requirements = self._versioned("requirements.txt", requirements, sha256(requirements))
 
         self.plugins: BundledObject | None = None
         if props.plugins_dir is not None and bundle_files(props.plugins_dir):
@@ -112,10 +155,7 @@ class DagBundle(Construct):
             sources = bundle_files(props.plugins_dir)
             names = "\n".join(f.relative_to(props.plugins_dir).as_posix() for f in sources)
             key = hashlib.sha256(names.encode() + sha256(*sources).encode()).hexdigest()[:16]
-            archive = Path(tempfile.gettempdir()) / f"cloud-conductor-plugins-{key}.zip"
-            if not archive.is_file():
-                partial = archive.with_name(f"{archive.name}.{os.getpid()}.partial")
-                os.replace(deterministic_zip(props.plugins_dir, partial), archive)  # atomic for parallel synths
+            archive = _cached(f"plugins-{key}.zip", lambda target: deterministic_zip(props.plugins_dir, target))
             self.plugins = self._versioned("plugins.zip", archive, sha256(archive))
 
         self.startup_script: BundledObject | None = None

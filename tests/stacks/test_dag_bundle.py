@@ -101,6 +101,10 @@ def variants(tmp_path_factory) -> dict[str, dict]:
     return out
 
 
+def constraints_key(airflow: Path) -> str:
+    return f"dags/constraints-{sha256(airflow / 'constraints.txt')[:16]}.txt"
+
+
 def objects(variant: dict) -> dict[str, dict]:
     """aws_s3_object bodies by key, without cdktf's metadata."""
     return {
@@ -130,14 +134,14 @@ def test_every_file_under_dags_is_one_object_keyed_by_its_path_with_its_hash(var
     found = objects(base)
     assert set(found) == {
         "dags/ingest.py", "dags/callcenter/__init__.py", "dags/callcenter/masking.py", "dags/.airflowignore",
-        "dags/constraints.txt", "requirements.txt", "plugins.zip", "startup.sh",
+        constraints_key(base["airflow"]), "requirements.txt", "plugins.zip", "startup.sh",
     }
     airflow = base["airflow"]
     for key in ("dags/ingest.py", "dags/callcenter/masking.py", "dags/.airflowignore"):
         assert found[key]["source_hash"] == sha256(airflow / key)
         # The uploaded file is the stack's own copy (a cdktf asset), so the stack folder is self-contained.
         assert (base["dir"] / found[key]["source"]).read_bytes() == (airflow / key).read_bytes()
-    assert found["dags/constraints.txt"]["source_hash"] == sha256(airflow / "constraints.txt")
+    assert found[constraints_key(airflow)]["source_hash"] == sha256(airflow / "constraints.txt")
 
 
 def test_the_same_sources_synthesize_identical_objects(variants):
@@ -159,14 +163,30 @@ def test_editing_one_dag_file_changes_exactly_one_object(variants):
 @pytest.mark.parametrize("edit", ["requirements_edit", "constraints_edit"])
 def test_changing_requirements_or_their_lock_changes_the_version_mwaa_pins(variants, edit):
     before, after = objects(variants["same"]), objects(variants[edit])
-    changed = {key for key in before if before[key] != after[key]}
-    assert changed == ({"requirements.txt", "dags/constraints.txt"} if edit == "constraints_edit" else {"requirements.txt"})
+    changed = {key for key in before.keys() & after.keys() if before[key] != after[key]}
+    assert changed == {"requirements.txt"}
+    if edit == "constraints_edit":
+        # A new lock is a new key; the old requirements versions keep naming the old one.
+        assert after.keys() - before.keys() == {constraints_key(variants[edit]["airflow"])}
+        assert before.keys() - after.keys() == {constraints_key(variants["same"]["airflow"])}
     requirements_id = logical_ids(variants[edit])["requirements.txt"]
     assert mwaa(variants[edit])["requirements_s3_path"] == "requirements.txt"
     # MWAA pins the version of exactly the object whose content changed, so Terraform updates the environment.
     assert mwaa(variants[edit])["requirements_s3_object_version"] == f"${{aws_s3_object.{requirements_id}.version_id}}"
     airflow = variants[edit]["airflow"]
-    assert after["requirements.txt"]["source_hash"] == sha256(airflow / "requirements.txt", airflow / "constraints.txt")
+    uploaded = variants[edit]["dir"] / after["requirements.txt"]["source"]
+    assert after["requirements.txt"]["source_hash"] == sha256(uploaded)
+    # The uploaded requirements name exactly the constraints object shipped with them, in MWAA's DAG folder.
+    first, *rest = uploaded.read_text().splitlines()
+    assert first == f'--constraint "/usr/local/airflow/{constraints_key(airflow)}"'
+    assert rest == (airflow / "requirements.txt").read_text().splitlines()[1:]
+
+
+def test_requirements_without_a_constraint_line_are_refused():
+    from modules.aws.dag_bundle import pin_constraint
+
+    with pytest.raises(ValueError, match="--constraint"):
+        pin_constraint("--constraint=/x.txt\napache-airflow\n", "dags/constraints-0.txt")
 
 
 def test_plugins_zip_and_startup_script_are_pinned_by_version(variants):

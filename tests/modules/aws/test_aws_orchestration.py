@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -76,8 +77,9 @@ def test_requirements_are_pinned_by_object_version(stacks, env_name):
     requirements = logical(stack, "aws_s3_object", "dag-bundle/object-requirements.txt")
     assert objects["dag-bundle/object-requirements.txt"]["key"] == mwaa["requirements_s3_path"] == "requirements.txt"
     assert mwaa["requirements_s3_object_version"] == ref("aws_s3_object", requirements, "version_id")
-    # The --constraint line in requirements.txt points at the DAG folder, so the lock ships there.
-    assert objects["dag-bundle/object-dags__constraints.txt"]["key"] == "dags/constraints.txt"
+    # The lock ships content-addressed in the DAG folder, where the uploaded requirements' --constraint line points.
+    (constraints,) = [o["key"] for o in objects.values() if o["key"].startswith("dags/constraints-")]
+    assert re.fullmatch(r"dags/constraints-[0-9a-f]{16}\.txt", constraints)
 
 
 @pytest.mark.parametrize("env_name", [*CLOUD, "local"])
