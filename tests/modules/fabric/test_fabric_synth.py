@@ -68,7 +68,9 @@ def test_preshared_keys_leave_only_as_sensitive_outputs(stacks, aws_fabric):
     assert len(psk) >= 4 and all(v["sensitive"] is True for v in psk.values())
     random_keys = stacks["dev-gcp-fabric"].doc["output"]
     assert random_keys and all(v["sensitive"] is True for v in random_keys.values())
-    assert len(stacks["dev-gcp-fabric"].resources("random_password")) == 2
+    passwords = stacks["dev-gcp-fabric"].resources("random_password").values()
+    assert len(passwords) == 2 and all(p["length"] >= 32 for p in passwords)
+    assert stacks["dev-gcp-fabric"].doc["terraform"]["required_providers"]["random"]["source"] == "hashicorp/random"
 
 
 def test_vpn_routes_reach_the_hub_and_orchestration_only(stacks, aws_fabric):
