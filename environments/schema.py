@@ -401,7 +401,7 @@ class Tiering(Strict):
     """Days after creation at which objects move to cheaper classes, on every cloud.
 
     warm: S3 STANDARD_IA, GCS NEARLINE, Azure Cool. cold: GCS COLDLINE, Azure Cold.
-    archive: S3 GLACIER, GCS ARCHIVE, Azure Archive.
+    archive: S3 GLACIER_IR (still readable by GetObject; the DAG bucket never transitions), GCS ARCHIVE, Azure Archive.
     """
 
     warm_after_days: Annotated[int, Field(ge=30, le=36500)] = 30  # S3 refuses STANDARD_IA before day 30

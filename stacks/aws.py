@@ -7,6 +7,8 @@ read, so nothing is re-derived from names.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from constructs import Construct
 
 from environments import naming
@@ -26,6 +28,10 @@ from modules.aws.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 from modules.gcp.dns_ranges import DNS_FORWARDING_SOURCE
 from stacks import providers
 from stacks.base import PlatformStack
+
+#: Noncurrent versions of each DAG-bucket key kept whatever their age: an MWAA environment is
+#: pinned to object versions (requirements, plugins, startup script), so a rollback needs them.
+DAG_BUCKET_KEPT_VERSIONS = 10
 
 
 def _name(env: Environment, *parts: str) -> str:
@@ -166,10 +172,13 @@ class AwsPlatformStack(PlatformStack):
                 ),
             )
         # The DAG bucket holds the bundle and nothing else; the orchestration stack fills it.
+        # MWAA reads its objects on every worker start, so current objects never leave STANDARD;
+        # old versions expire, but the last DAG_BUCKET_KEPT_VERSIONS of each key stay for rollback.
+        dag_tiering = replace(tiering, transition_current=False, keep_noncurrent_versions=DAG_BUCKET_KEPT_VERSIONS)
         self.dag_bucket = SecureBucket(
             self, "dag-bucket",
             SecureBucketProps(
-                name=naming.s3_platform_bucket(env.prefix, env.name, "dags"), tiering=tiering,
+                name=naming.s3_platform_bucket(env.prefix, env.name, "dags"), tiering=dag_tiering,
                 account_id=aws.account_id, kms_key_arn=self.key.arn, access_log_bucket=self.access_logs,
                 tls_only=tls_only, events=events,
             ),

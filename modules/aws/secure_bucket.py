@@ -39,12 +39,24 @@ from modules.aws.policy_document import Condition, Statement, policy_document, s
 
 @dataclass(frozen=True)
 class Tiering:
-    """Lifecycle: STANDARD_IA after ``warm_after_days``, GLACIER after ``archive_after_days``."""
+    """Lifecycle: STANDARD_IA after ``warm_after_days``, ``archive_class`` after ``archive_after_days``.
+
+    The archive class is GLACIER_IR by default: crawlers, Athena and DAGs read these buckets,
+    and S3 refuses GetObject on GLACIER (Flexible Retrieval) / DEEP_ARCHIVE objects with
+    InvalidObjectState until they are restored, while GLACIER_IR serves reads in milliseconds
+    (S3 user guide, "Understanding and managing Amazon S3 storage classes"; GetObject API reference).
+    """
 
     warm_after_days: int
     archive_after_days: int
     noncurrent_expire_days: int
     abort_incomplete_multipart_days: int
+    archive_class: str = "GLACIER_IR"
+    #: False for a bucket whose current objects must stay STANDARD (the MWAA DAG bucket).
+    transition_current: bool = True
+    #: Keep this many newer noncurrent versions regardless of age (S3 ``NewerNoncurrentVersions``),
+    #: e.g. the requirements/plugins/startup versions an MWAA environment may be rolled back to.
+    keep_noncurrent_versions: int | None = None
 
 
 @dataclass(frozen=True)
@@ -118,11 +130,16 @@ class SecureBucket(Construct):
                     filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                     transition=[
                         S3BucketLifecycleConfigurationRuleTransition(days=tiering.warm_after_days, storage_class="STANDARD_IA"),
-                        S3BucketLifecycleConfigurationRuleTransition(days=tiering.archive_after_days, storage_class="GLACIER"),
-                    ],
+                        S3BucketLifecycleConfigurationRuleTransition(
+                            days=tiering.archive_after_days, storage_class=tiering.archive_class
+                        ),
+                    ] if tiering.transition_current else None,
                     noncurrent_version_expiration=[
+                        # S3 expires a noncurrent version only when it is older than noncurrent_days AND
+                        # more than newer_noncurrent_versions newer noncurrent versions exist.
                         S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=tiering.noncurrent_expire_days
+                            noncurrent_days=tiering.noncurrent_expire_days,
+                            newer_noncurrent_versions=tiering.keep_noncurrent_versions,
                         )
                     ],
                     abort_incomplete_multipart_upload=[

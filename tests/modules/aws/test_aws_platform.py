@@ -16,6 +16,10 @@ CLOUD = ["dev", "staging", "prod"]
 ALL = [*CLOUD, "local"]
 
 
+#: stacks/aws.py DAG_BUCKET_KEPT_VERSIONS, stated here so that a change to it is a visible decision.
+DAG_BUCKET_KEPT_VERSIONS = 10
+
+
 def platform(stacks, env_name):
     return stacks[f"{env_name}-aws-platform"]
 
@@ -74,11 +78,20 @@ def test_every_bucket_is_versioned_private_kms_encrypted_logged_and_tiered(stack
         assert logging["target_bucket"] == log_bucket and logging["target_prefix"] == f"{name}/"
         (rule,) = by_path(stack, "aws_s3_bucket_lifecycle_configuration")[f"{path}/lifecycle"]["rule"]
         assert rule["status"] == "Enabled" and rule["filter"] == [{"prefix": ""}]
-        assert rule["transition"] == [
-            {"days": tiering.warm_after_days, "storage_class": "STANDARD_IA"},
-            {"days": tiering.archive_after_days, "storage_class": "GLACIER"},
-        ]
-        assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": tiering.noncurrent_expire_days}]
+        if path == "dag-bucket":
+            # MWAA reads the bundle on every worker start: current objects never transition, and the
+            # last versions MWAA may be pinned to survive however old they are.
+            assert "transition" not in rule
+            assert rule["noncurrent_version_expiration"] == [{
+                "noncurrent_days": tiering.noncurrent_expire_days, "newer_noncurrent_versions": DAG_BUCKET_KEPT_VERSIONS,
+            }]
+        else:
+            # Lake zones are read by crawlers, Athena and DAGs: GLACIER_IR serves GetObject, GLACIER does not.
+            assert rule["transition"] == [
+                {"days": tiering.warm_after_days, "storage_class": "STANDARD_IA"},
+                {"days": tiering.archive_after_days, "storage_class": "GLACIER_IR"},
+            ]
+            assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": tiering.noncurrent_expire_days}]
         assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": tiering.abort_incomplete_multipart_days}]
 
 
@@ -233,10 +246,10 @@ def test_alerts_topic_is_encrypted_and_the_budget_warns_at_80_actual_and_100_for
 def test_platform_knobs_tiering_schedule_protection_and_budget():
     env, stacks = knob_stacks()
     stack = stacks[f"{env.name}-aws-platform"]
-    for lifecycle in stack.resources("aws_s3_bucket_lifecycle_configuration").values():
+    for path, lifecycle in by_path(stack, "aws_s3_bucket_lifecycle_configuration").items():
         (rule,) = lifecycle["rule"]
-        assert [t["days"] for t in rule["transition"]] == [45, 400]
-        assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 60}]
+        assert [t["days"] for t in rule.get("transition", [])] == ([] if path.startswith("dag-bucket/") else [45, 400])
+        assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == 60
         assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 3}]
     _, crawler = resource_named(stack, "aws_glue_crawler", "name", naming.glue_crawler(env.prefix, env.name, env.domains[0].name))
     assert crawler["schedule"] == "cron(0 5 * * ? *)"
