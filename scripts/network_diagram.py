@@ -78,6 +78,17 @@ LINKS = {
     "azurerm_private_dns_resolver_forwarding_rule": ("dns_forwarding_ruleset_id", "target_dns_servers", "DNS forward", True),
 }
 
+#: Resources that hold fixed private addresses other resources name literally: type -> attributes.
+ADDRESS_HOLDERS = {
+    "aws_route53_resolver_endpoint": ("ip_address",),
+    "azurerm_private_dns_resolver_inbound_endpoint": ("ip_configurations",),
+}
+_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+
+#: IPsec tunnels one resource of a type builds (an AWS VPN connection always has two). A VPN link is built
+#: from both ends, so its tunnel count is the larger side's, never the sum of both sides' resources.
+TUNNELS_PER_RESOURCE = {"aws_vpn_connection": 2}
+
 CLOUD_STYLE = {"aws": ("AWS", "#fff4e5"), "gcp": ("Google Cloud", "#e8f0fe"), "azure": ("Azure", "#e5f3fb")}
 
 
@@ -99,7 +110,7 @@ class Model:
     env: str
     containers: dict[Address, str] = field(default_factory=dict)  # address -> label
     nodes: dict[Address, tuple[str, Address | None]] = field(default_factory=dict)  # -> (label, container)
-    #: (end, end, label, dashed) -> how many resources build it; ends are node or container addresses.
+    #: (end, end, label, dashed) -> how many of it (VPN: tunnels); ends are node or container addresses.
     links: dict[tuple[Address, Address, str, bool], int] = field(default_factory=dict)
 
     def cloud(self, address: Address) -> str:
@@ -184,7 +195,8 @@ def build_model(root: Path, env: str) -> Model:
             model.nodes[address] = (_label(address[1], body), owner(address))
 
     def endpoint(stack: str, value, depth: int = 3) -> Address | None:
-        """A link end: the node or container a value reaches, through gateways that only name a peer."""
+        """A link end: the node or container a value reaches, through gateways that only name a peer,
+        or, for a literal address (a DNS forwarder's target IP), the part that owns that address."""
         for ref in stacks.refs(stack, value):
             if ref in model.nodes or ref in model.containers:
                 return ref
@@ -193,8 +205,20 @@ def build_model(root: Path, env: str) -> Model:
                 found = endpoint(ref[0], bodies[ref], depth - 1)
                 if found:
                     return found
+        for ip in _IPV4.findall(json.dumps(value)):
+            if ip in owners:
+                return owners[ip]
         return None
 
+    # Fixed private addresses (resolver endpoints) -> the part that holds them, for forwarders that name IPs.
+    owners: dict[str, Address] = {}
+    for address, body in bodies.items():
+        if address[1] in ADDRESS_HOLDERS:
+            holder = address if address in model.nodes else endpoint(address[0], body, 1)
+            for ip in _IPV4.findall(json.dumps({k: v for k, v in body.items() if k in ADDRESS_HOLDERS[address[1]]})):
+                owners.setdefault(ip, holder)
+
+    per_type: dict[tuple, dict[str, int]] = {}
     for address, body in bodies.items():
         rule = LINKS.get(address[1])
         if rule is None:
@@ -207,7 +231,18 @@ def build_model(root: Path, env: str) -> Model:
         if label == "DNS forward":
             label = "DNS " + _dns_name(body)
         key = (*sorted((a, b)), label, dashed)
-        model.links[key] = model.links.get(key, 0) + 1  # type: ignore[index]
+        per_type.setdefault(key, {}).setdefault(address[1], 0)
+        per_type[key][address[1]] += TUNNELS_PER_RESOURCE.get(address[1], 1)  # type: ignore[index]
+    links: dict[tuple, int] = {}
+    dns: dict[tuple, set[str]] = {}
+    for (a, b, label, dashed), sides in per_type.items():
+        if label.startswith("DNS "):  # one dashed edge per resolver pair, naming every forwarded zone
+            dns.setdefault((a, b, dashed), set()).add(label.removeprefix("DNS "))
+        else:
+            links[(a, b, label, dashed)] = max(sides.values())
+    for (a, b, dashed), names in dns.items():
+        links[(a, b, "DNS: " + ", ".join(sorted(names)), dashed)] = 1
+    model.links = links  # type: ignore[assignment]
     return model
 
 
@@ -227,6 +262,7 @@ def to_dot(model: Model) -> str:
         '  node [shape=box, style="rounded,filled", fillcolor=white, fontname="Helvetica", fontsize=10];',
         '  edge [fontname="Helvetica", fontsize=9, dir=none];',
     ]
+    alias: dict[Address, Address] = {}
     for cloud, (title, colour) in CLOUD_STYLE.items():
         containers = sorted(a for a in model.containers if model.cloud(a) == cloud)
         loose = sorted(a for a, (_, c) in model.nodes.items() if c is None and model.cloud(a) == cloud)
@@ -243,15 +279,18 @@ def to_dot(model: Model) -> str:
             for member in members:
                 counts.setdefault(model.nodes[member][0], []).append(member)
             for text, group in sorted(counts.items()):
+                # Alike parts in one network (a NAT gateway per AZ) are one box "×n"; links go to that box.
                 suffix = f" ×{len(group)}" if len(group) > 1 else ""
-                for member in group:
-                    lines.append(f'      {_id(member)} [label="{text}{suffix}"];')
+                lines.append(f'      {_id(group[0])} [label="{text}{suffix}"];')
+                alias.update({member: group[0] for member in group})
             lines.append("    }")
         for member in loose:
             lines.append(f'    {_id(member)} [label="{model.nodes[member][0]}"];')
         lines.append("  }")
     for (a, b, label, dashed), count in sorted(model.links.items()):
-        text = label + (f" ×{count}" if count > 1 else "")
+        a, b = alias.get(a, a), alias.get(b, b)
+        unit = " tunnels" if label.startswith("IPsec") else ""
+        text = label + (f" ×{count}{unit}" if count > 1 else "")
         style = ", style=dashed, color=gray40" if dashed else ""
         # An edge to a network ends at its box (graphviz compound edges), not at the anchor point inside.
         clip = "".join(f', {end}="cluster_{"/".join(x)}"' for end, x in (("ltail", a), ("lhead", b)) if x in model.containers)

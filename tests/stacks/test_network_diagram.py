@@ -79,3 +79,26 @@ def test_render_writes_an_svg_with_its_digest(models, tmp_path):
     text = out.read_text()
     assert "<svg" in text and dot_digest(dot) in text
     assert "Transit Gateway" in text and "NCC hub" in text
+
+
+def test_dns_forwarding_reaches_the_other_clouds_resolvers(models):
+    """Forwarders name their targets by literal IP; the picture ties each IP to the resolver that holds it."""
+    model = models["prod"]
+    fabric = ENVIRONMENTS["prod"].fabric
+    pairs: dict[frozenset, str] = {}
+    for a, b, label, _ in model.links:
+        if label.startswith("DNS: "):
+            key = frozenset({model.cloud(a), model.cloud(b)})
+            pairs[key] = pairs.get(key, "") + " " + label
+    to_azure = pairs[frozenset({"aws", "azure"})]
+    assert all(name in to_azure for name in fabric.dns.to_azure), to_azure
+    vault_host = ENVIRONMENTS["prod"].vault.address.split("//")[1].split(":")[0]
+    assert vault_host in pairs[frozenset({"aws", "gcp"})]
+
+
+def test_vpn_links_count_tunnels_not_resources(models):
+    """Both ends of a link are built (an AWS connection of 2 tunnels, 2 GCP tunnels): 2 tunnels, not 3."""
+    model = models["prod"]
+    counts = {frozenset({model.cloud(a), model.cloud(b)}): n for (a, b, label, _), n in model.links.items()
+              if label.startswith("IPsec")}
+    assert counts == {frozenset(p): 2 for p in (("aws", "gcp"), ("aws", "azure"), ("gcp", "azure"))}
