@@ -30,6 +30,14 @@ PHONE_MAX_DIGITS = 15  # E.164 maximum
 # Characters a producer may use to format a phone number; anything else
 # (letters, extension markers, ...) makes the phone invalid rather than guessed at.
 PHONE_FORMATTING_CHARS: tuple[str, ...] = (" ", "+", "-", "(", ")", ".", "/")
+# Id shape rule: an id is opaque, but one that contains an '@' or is nothing
+# but 7+ digits and phone formatting characters is a shifted e-mail/phone, not
+# an id; it is quarantined (ids are stored unmasked in curated and its copies).
+ID_PII_PATTERN = r"@|^\s*\+?[\d ().\-/]*(?:\d[ ().\-/]*){7,}$"
+# Plausibility window for call_start_time (UTC): before it or more than this
+# far past "now" is a producer default (0001-01-01, 9999-12-31, 1970), not a call.
+TIMESTAMP_MIN_ISO = "2000-01-01T00:00:00+00:00"
+TIMESTAMP_MAX_AHEAD_S = 86_400
 MAX_DURATION_S = 86_400  # a call longer than a day is a producer bug, not a call
 SENTIMENT_MIN, SENTIMENT_MAX = -1.0, 1.0
 # A line longer than this cannot be a call record; it is quarantined unread so a
@@ -59,6 +67,12 @@ class Reason:
     DURATION_TOO_LONG = "duration_too_long"
     BAD_SENTIMENT = "bad_sentiment"
     SENTIMENT_OUT_OF_RANGE = "sentiment_out_of_range"
+    TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
+
+    @staticmethod
+    def pii_in(field: str) -> str:
+        # An id field holding an e-mail or a phone-shaped value (see ID_PII_PATTERN).
+        return f"pii_in:{field}"
 
     @staticmethod
     def missing(field: str) -> str:

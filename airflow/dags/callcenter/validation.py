@@ -8,19 +8,22 @@ reports all of them ("missing:agent_id;bad_email") in contract order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from callcenter.contract import (
+    ID_PII_PATTERN,
     MAX_DURATION_S,
     PHONE_MAX_DIGITS,
     PHONE_MIN_DIGITS,
     REQUIRED_IDS,
     SENTIMENT_MAX,
     SENTIMENT_MIN,
+    TIMESTAMP_MAX_AHEAD_S,
+    TIMESTAMP_MIN_ISO,
     Reason,
 )
 from callcenter.masking import phone_digits
@@ -87,7 +90,7 @@ _CAST_CHUNK = 1024
 def _parse_one(value: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: year 1/9999 pushed past the range by the offset
         return None
 
 
@@ -101,14 +104,14 @@ def _parse_timestamps(text: pa.Array, shape_ok: pa.Array) -> tuple[pa.Array, pa.
     safe = pc.if_else(shape_ok, text, pa.scalar("1970-01-01T00:00:00Z"))
     try:
         return safe.cast(_TS), pc.invert(shape_ok)
-    except pa.ArrowInvalid:
+    except (pa.ArrowInvalid, OverflowError):
         pass
     parts: list[pa.Array] = []
     for start in range(0, len(safe), _CAST_CHUNK):
         chunk = safe.slice(start, _CAST_CHUNK)
         try:
             parts.append(chunk.cast(_TS))
-        except pa.ArrowInvalid:
+        except (pa.ArrowInvalid, OverflowError):  # the message would quote the raw value: not logged
             parts.append(pa.array([_parse_one(v) for v in chunk.to_pylist()], _TS))
     ts = pa.concat_arrays(parts)
     bad = pc.or_(pc.invert(shape_ok), pc.is_null(ts))
@@ -184,6 +187,13 @@ def _timestamp_shape(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     return pc.replace_with_mask(canonical, other, shape), pc.replace_with_mask(canonical, other, has_tz)
 
 
+def _pii_in_id(values: pa.Array) -> pa.Array:
+    """Id values that are an e-mail or a phone number in disguise (ID_PII_PATTERN).
+    One regex pass; ids are short, so NFKC first is cheap and catches
+    full-width digits and '＠'."""
+    return pc.fill_null(pc.match_substring_regex(pc.utf8_normalize(values, "NFKC"), ID_PII_PATTERN), False)
+
+
 def _parse_floats(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Floats and a mask of values that are numbers. The plain cast succeeds for
     almost every batch; only a batch holding a non-number pays for the regex."""
@@ -196,7 +206,8 @@ def _parse_floats(text: pa.Array) -> tuple[pa.Array, pa.Array]:
         return pc.if_else(ok, text, pa.scalar("0")).cast(pa.float64()), ok
 
 
-def validate(columns: dict[str, pa.Array]) -> Validated:
+def validate(columns: dict[str, pa.Array], *, ts_min: datetime | None = None,
+             ts_max: datetime | None = None) -> Validated:
     """Check every rule on every row; see CONTRACT.md for the rules and codes.
 
     Numeric and timestamp fields are deliberately not trimmed: JSON numbers never
@@ -211,6 +222,7 @@ def validate(columns: dict[str, pa.Array]) -> Validated:
 
     for name in REQUIRED_IDS[:2]:  # call_id, customer_id
         flags.add(_blank(columns[name]), Reason.missing(name))
+        flags.add(_pii_in_id(columns[name]), Reason.pii_in(name))
 
     phone = columns["customer_phone"]
     phone_missing = _blank(phone)
@@ -230,6 +242,7 @@ def validate(columns: dict[str, pa.Array]) -> Validated:
               Reason.BAD_EMAIL)
 
     flags.add(_blank(columns["agent_id"]), Reason.missing("agent_id"))
+    flags.add(_pii_in_id(columns["agent_id"]), Reason.pii_in("agent_id"))
 
     ts_text = pc.fill_null(columns["call_start_time"], "")
     ts_missing = _blank(ts_text)
@@ -239,6 +252,11 @@ def validate(columns: dict[str, pa.Array]) -> Validated:
     flags.add(ts_missing, Reason.missing("call_start_time"))
     flags.add(naive, Reason.MISSING_TIMEZONE)
     flags.add(pc.and_(pc.invert(ts_missing), pc.and_(ts_bad, pc.invert(naive))), Reason.BAD_TIMESTAMP)
+    lo = ts_min or datetime.fromisoformat(TIMESTAMP_MIN_ISO)
+    hi = ts_max or datetime.now(UTC) + timedelta(seconds=TIMESTAMP_MAX_AHEAD_S)
+    outside = pc.or_(pc.less(ts, pa.scalar(lo, _TS)), pc.greater(ts, pa.scalar(hi, _TS)))
+    flags.add(pc.and_(pc.invert(pc.or_(ts_missing, pc.or_(ts_bad, naive))), outside),
+              Reason.TIMESTAMP_OUT_OF_RANGE)
 
     dur_text = pc.fill_null(columns["duration"], "")
     dur_missing = pc.equal(dur_text, "")
