@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -41,6 +42,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from callcenter import stores
+from callcenter.masking import NOTES_PHONE_PATTERN
 from callcenter.layout import (
     AWS_CONN_ID,
     AZURE_CONN_ID,
@@ -392,12 +394,14 @@ def raw_pii(calls: Path) -> tuple[set[str], set[str]]:
 
 
 _EMAIL = re.compile(r"[^\s@\"'<>()\[\]{},;:]+@[^\s@\"'<>()\[\]{},;:]+\.[A-Za-z]{2,}")
-# Same shape as the masker's notes pattern: 7-15 digits with formatting between them.
-_PHONE_RUN = re.compile(r"\+?\d(?:[ ().\-/]{0,2}\d){6,14}")
+# The masker's own notes pattern (every separator it knows), on NFKC text, so
+# full-width digits and en-dash forms are seen as the redaction sees them.
+_PHONE_RUN = re.compile(NOTES_PHONE_PATTERN)
 
 
 def has_pii(text: str, phones: set[str], emails: set[str]) -> bool:
     """Any e-mail address, an input e-mail in any case, or a digit run equal to an input phone."""
+    text = unicodedata.normalize("NFKC", text)
     if _EMAIL.search(text) or text.strip().lower() in emails:
         return True
     return bool({re.sub(r"\D", "", m) for m in _PHONE_RUN.findall(text)} & phones)
