@@ -33,7 +33,9 @@ PHONE_FORMATTING_CHARS: tuple[str, ...] = (" ", "+", "-", "(", ")", ".", "/")
 # Id shape rule: an id is opaque, but one that contains an '@' or is nothing
 # but 7+ digits and phone formatting characters is a shifted e-mail/phone, not
 # an id; it is quarantined (ids are stored unmasked in curated and its copies).
-ID_PII_PATTERN = r"@|^\s*\+?[\d ().\-/]*(?:\d[ ().\-/]*){7,}$"
+# Full-width '＠', '＋' and digits are listed rather than NFKC-folded first: one
+# regex pass over every id, no normalisation copy (measured in pipeline_bench).
+ID_PII_PATTERN = r"[@\x{FF20}]|^\s*[+\x{FF0B}]?[0-9\x{FF10}-\x{FF19} ().\-/]*(?:[0-9\x{FF10}-\x{FF19}][ ().\-/]*){7,}$"
 # Plausibility window for call_start_time (UTC): before it or more than this
 # far past "now" is a producer default (0001-01-01, 9999-12-31, 1970), not a call.
 TIMESTAMP_MIN_ISO = "2000-01-01T00:00:00+00:00"

@@ -253,7 +253,7 @@ def redact_structured(values: pa.Array, field: str) -> pa.Array:
 
     if field in _ID_FIELDS:
         own_shape = pc.invert(pc.fill_null(
-            pc.match_substring_regex(pc.utf8_normalize(values, "NFKC"), ID_PII_PATTERN), False))
+            pc.match_substring_regex(values, ID_PII_PATTERN), False))
     elif field == "call_start_time":
         own_shape = pc.fill_null(pc.match_substring_regex(values, _TIMESTAMP_HEAD), False)
     else:
