@@ -175,6 +175,9 @@ class AwsConfig(Strict):
     tls_only_buckets: Feature = Feature()
     #: Every bucket sends its object events to EventBridge.
     bucket_events: Feature = Feature()
+    #: The DAG bucket keeps the newest noncurrent versions of each object (requirements, plugins, constraints)
+    #: past noncurrent_expire_days, so MWAA can always be rolled back to a recent pinned version.
+    dag_bucket_kept_versions: Feature = Feature()
 
 
 class NodePool(Strict):

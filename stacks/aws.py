@@ -174,7 +174,10 @@ class AwsPlatformStack(PlatformStack):
         # The DAG bucket holds the bundle and nothing else; the orchestration stack fills it.
         # MWAA reads its objects on every worker start, so current objects never leave STANDARD;
         # old versions expire, but the last DAG_BUCKET_KEPT_VERSIONS of each key stay for rollback.
-        dag_tiering = replace(tiering, transition_current=False, keep_noncurrent_versions=DAG_BUCKET_KEPT_VERSIONS)
+        dag_tiering = replace(
+            tiering, transition_current=False,
+            keep_noncurrent_versions=DAG_BUCKET_KEPT_VERSIONS if aws.dag_bucket_kept_versions.enabled else None,
+        )
         self.dag_bucket = SecureBucket(
             self, "dag-bucket",
             SecureBucketProps(

@@ -82,9 +82,8 @@ def test_every_bucket_is_versioned_private_kms_encrypted_logged_and_tiered(stack
             # MWAA reads the bundle on every worker start: current objects never transition, and the
             # last versions MWAA may be pinned to survive however old they are.
             assert "transition" not in rule
-            assert rule["noncurrent_version_expiration"] == [{
-                "noncurrent_days": tiering.noncurrent_expire_days, "newer_noncurrent_versions": DAG_BUCKET_KEPT_VERSIONS,
-            }]
+            kept = {"newer_noncurrent_versions": DAG_BUCKET_KEPT_VERSIONS} if env.aws.dag_bucket_kept_versions.enabled else {}
+            assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": tiering.noncurrent_expire_days, **kept}]
         else:
             # Lake zones are read by crawlers, Athena and DAGs: GLACIER_IR serves GetObject, GLACIER does not.
             assert rule["transition"] == [
@@ -123,7 +122,7 @@ def test_the_access_log_bucket_is_sse_s3_and_admits_only_the_logging_service(sta
 
 def test_local_leaves_out_what_moto_cannot_round_trip_and_says_why(stacks):
     aws, stack = ENVIRONMENTS["local"].aws, platform(stacks, "local")
-    for feature in (aws.budget, aws.tls_only_buckets, aws.bucket_events):
+    for feature in (aws.budget, aws.tls_only_buckets, aws.bucket_events, aws.dag_bucket_kept_versions):
         assert not feature.enabled and "moto" in feature.reason
     assert not stack.resources("aws_budgets_budget") and not stack.resources("aws_s3_bucket_notification")
     policies = by_path(stack, "aws_s3_bucket_policy")
