@@ -86,6 +86,7 @@ policy: synth
 bench: setup
 	$(PY) bench/synth_bench.py
 	$(AIRFLOW_PY) bench/pipeline_bench.py
+	$(AIRFLOW_PY) bench/spark_bench.py
 
 # The whole flow on local stand-ins (scripts/demo.py). CALLS=file.jsonl uses your
 # export instead of a generated day; RECORDS=n sizes the generated day.

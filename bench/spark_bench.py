@@ -96,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(child(args.child, args.inputs, args.out)))
         return 0
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise SystemExit("spark_bench: pyspark is not installed in this venv "
+                         "(airflow/requirements-dev.txt pins pyspark==3.5.9)") from None
     from callcenter.synthetic import write_jsonl
 
     work = Path(args.workdir)
