@@ -43,9 +43,8 @@ def child(engine: str, files: list[str], out: str) -> dict[str, object]:
             ingest(f, out_dir=f"{out}/c", quarantine_dir=f"{out}/q", key=KEY, source_id=f"f{i}")
         table = ds.dataset(f"{out}/c", format="parquet").to_table(columns=MASKED)
     else:
-        from pyspark.sql import SparkSession
-
         from callcenter import spark_engine as se
+        from pyspark.sql import SparkSession
 
         cores = engine.split("[")[1].rstrip("]")
         spark = (SparkSession.builder.master(engine).config("spark.sql.session.timeZone", "UTC")
@@ -130,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         if crossover is None and s2["seconds"] + s2["startup"] < base["seconds"]:
             crossover = mb
     print(f"crossover (local[2] incl. start-up beats the worker): "
-          f"{'%.1f MB' % crossover if crossover else 'not reached at these sizes'}")
+          f"{f'{crossover:.1f} MB' if crossover else 'not reached at these sizes'}")
     return 0
 
 
