@@ -47,11 +47,11 @@ def child(engine: str, files: list[str], out: str) -> dict[str, object]:
         from pyspark.sql import SparkSession
 
         cores = engine.split("[")[1].rstrip("]")
+        os.environ["PYSPARK_PYTHON"] = sys.executable  # workers run this venv's interpreter
         spark = (SparkSession.builder.master(engine).config("spark.sql.session.timeZone", "UTC")
                  .config("spark.ui.enabled", "false").config("spark.driver.bindAddress", "127.0.0.1")
                  .config("spark.sql.shuffle.partitions", cores)
-                 .config("spark.executorEnv.PYTHONPATH", os.pathsep.join([str(DAGS), *sys.path]))
-                 .config("spark.pyspark.python", sys.executable).getOrCreate())
+                 .config("spark.executorEnv.PYTHONPATH", str(DAGS)).getOrCreate())
         spark.range(1).count()  # JVM + first Python worker up
         startup = time.perf_counter() - t0
         t0 = time.perf_counter()

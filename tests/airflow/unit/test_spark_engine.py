@@ -30,9 +30,10 @@ def spark():
     # Python workers import callcenter as the driver does; on EMR/Dataproc the
     # package ships with the job (--py-files / packed venv) instead.
     dags = str(Path(__file__).resolve().parents[3] / "airflow" / "dags")
+    # Workers must be this interpreter (this venv), not whatever `python3` is on PATH.
+    os.environ["PYSPARK_PYTHON"] = sys.executable
     session = (SparkSession.builder.master("local[2]").appName("test-spark-engine")
-               .config("spark.executorEnv.PYTHONPATH", os.pathsep.join([dags, *sys.path]))
-               .config("spark.pyspark.python", sys.executable)
+               .config("spark.executorEnv.PYTHONPATH", dags)
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.shuffle.partitions", "2")
                .config("spark.ui.enabled", "false")
@@ -121,7 +122,7 @@ def test_customer_360_parity(spark, both):
     se, out, worker, _ = both
     quality = pa.table({"customer_id": ["cust-0", "cust-9"], "csat": [4.5, 2.0]})
     expected = customer_360(worker, quality)
-    got = se.to_arrow(se.customer_360(se.curated(out), spark.createDataFrame(quality.to_pandas())))
+    got = se.to_arrow(se.customer_360(se.curated(out), spark.createDataFrame(quality.to_pylist(), "customer_id string, csat double")))
     assert got.schema.names == expected.schema.names
     assert got.num_rows == expected.num_rows == 4
     exp_rows, got_rows = expected.to_pylist(), got.to_pylist()
