@@ -19,8 +19,10 @@ REQ_DEV="$AIRFLOW_DIR/requirements-dev.txt"
 LOCK="$AIRFLOW_DIR/constraints.txt"
 MWAA_PINS="$AIRFLOW_DIR/mwaa-essential-constraints.txt"
 STAMP="$VENV/.setup-stamp"
-PYTHON_VERSION="3.11"          # local interpreter (the only one on these machines)
-MWAA_PYTHON_VERSION="3.12"     # what the MWAA 3.3.1 image runs; the lock must resolve there too
+# The interpreter of the MWAA image this requirements file targets (aws/amazon-mwaa-docker-images,
+# images/airflow/3.3.1/Dockerfile.base.j2: PYTHON_VERSION 3.12.x): the venv, the lock and every
+# Airflow test run on the same minor version MWAA runs, so a 3.12-only break shows up here first.
+PYTHON_VERSION="3.12"
 MWAA_CONSTRAINT_LINE='--constraint "/usr/local/airflow/dags/constraints.txt"'
 
 # Caches stay inside the repo (ignored by git) so CI and laptops behave the same
@@ -43,6 +45,20 @@ for arg in "$@"; do
 done
 
 command -v uv >/dev/null 2>&1 || die "uv not found on PATH (install it with: pip install uv)"
+
+# Find a python$PYTHON_VERSION without downloading one: PATH first, then pyenv's installed versions
+# (a pyenv shim on PATH answers "command not found" for a version that is not selected).
+find_python() {
+  local candidate
+  for candidate in "python$PYTHON_VERSION" "$(command -v pyenv >/dev/null 2>&1 && pyenv root)/versions/"*"/bin/python$PYTHON_VERSION"; do
+    if [[ -n "$candidate" ]] && "$candidate" -c 'import sys' >/dev/null 2>&1; then
+      command -v "$candidate" 2>/dev/null || echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+PYTHON="$(find_python)" || die "python $PYTHON_VERSION not found (MWAA's Airflow 3.3.1 image runs it): install it, e.g. pyenv install $PYTHON_VERSION, or your OS package python$PYTHON_VERSION"
 for f in "$REQ" "$REQ_DEV" "$MWAA_PINS"; do
   [[ -f "$f" ]] || die "missing input file $f"
 done
@@ -63,6 +79,9 @@ if [[ "$mode" == "compile" ]]; then
   echo "setup_airflow_env: locking $LOCK (python $PYTHON_VERSION, linux x86_64)"
   tmp_lock="$(mktemp "$ROOT/.cache/constraints.XXXXXX")"
   trap 'rm -f "$tmp_lock"' EXIT
+  # Start from the current lock: uv keeps its pins unless a requirement changed, so a re-lock
+  # moves only what it must instead of upgrading the whole closure.
+  cp "$LOCK" "$tmp_lock" 2>/dev/null || true
   (cd "$ROOT" && uv pip compile \
       ".cache/airflow-requirements.local.txt" "airflow/requirements-dev.txt" \
       --constraint "airflow/mwaa-essential-constraints.txt" \
@@ -70,15 +89,6 @@ if [[ "$mode" == "compile" ]]; then
       --python-platform x86_64-unknown-linux-gnu \
       --custom-compile-command "scripts/setup_airflow_env.sh --compile" \
       --quiet --output-file "$tmp_lock") || die "resolution failed; lock left unchanged"
-  # The same pins must also install on MWAA's interpreter, or the file we upload
-  # to the DAG bucket would break the environment update.
-  (cd "$ROOT" && uv pip compile \
-      ".cache/airflow-requirements.local.txt" \
-      --constraint "$tmp_lock" \
-      --python-version "$MWAA_PYTHON_VERSION" \
-      --python-platform x86_64-unknown-linux-gnu \
-      --quiet --output-file /dev/null) \
-    || die "lock does not resolve on python $MWAA_PYTHON_VERSION (MWAA); lock left unchanged"
   mv "$tmp_lock" "$LOCK"
   trap - EXIT
 fi
@@ -97,9 +107,17 @@ if [[ -z "${FORCE:-}" && -f "$STAMP" && "$(cat "$STAMP")" == "$inputs_hash" \
 fi
 
 start=$(date +%s)
+venv_version() { "$1/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null; }
+if [[ -x "$VENV/bin/python" && "$(venv_version "$VENV")" != "$PYTHON_VERSION" ]]; then
+  # An interpreter change needs a new venv (entry-point scripts name their interpreter by absolute path,
+  # so a venv cannot be built elsewhere and moved). The stamp below marks completeness: an interrupted
+  # build has none and is finished by the next run.
+  echo "setup_airflow_env: $VENV runs python $(venv_version "$VENV"), not $PYTHON_VERSION: rebuilding"
+  rm -rf "$VENV"
+fi
 if [[ ! -x "$VENV/bin/python" ]]; then
-  uv venv --quiet --python "$PYTHON_VERSION" "$VENV" \
-    || die "could not create $VENV with python $PYTHON_VERSION"
+  uv venv --quiet --python "$PYTHON" "$VENV" \
+    || die "could not create $VENV with $PYTHON"
 fi
 # Drop the stamp first: an install interrupted half-way must not look complete.
 rm -f "$STAMP"

@@ -39,3 +39,14 @@ def test_lock_honours_the_mwaa_image_critical_pins() -> None:
     assert essential["apache-airflow"] == pins(AIRFLOW / "requirements.txt")["apache-airflow"]
     clashes = {k: (v, lock[k]) for k, v in essential.items() if k in lock and lock[k] != v}
     assert not clashes, f"lock disagrees with the MWAA image: {clashes}"
+
+
+def test_the_airflow_runtime_runs_the_python_of_the_mwaa_image() -> None:
+    """The venv these tests run in, and the lock, target the interpreter of the MWAA image
+    (aws/amazon-mwaa-docker-images images/airflow/3.3.1/Dockerfile.base.j2: Python 3.12)."""
+    import sys
+
+    setup = (AIRFLOW.parent / "scripts" / "setup_airflow_env.sh").read_text()
+    wanted = re.search(r'^PYTHON_VERSION="(\d+\.\d+)"', setup, re.M)
+    assert wanted and wanted.group(1) == "3.12"
+    assert "%d.%d" % sys.version_info[:2] == wanted.group(1)
