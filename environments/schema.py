@@ -32,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-from environments import naming
+from environments import naming, vault_ca
 from environments.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
@@ -436,6 +436,9 @@ class VaultConfig(Strict):
     address: Url
     #: How Vault's aws auth mount calls iam:GetRole (resolve_aws_unique_ids); see VaultAwsIdentity.
     aws_identity: VaultAwsIdentity | None = None
+    #: PEM CA certificate that signed Vault's TLS certificate, relative to the repo; shipped in plugins.zip
+    #: and given to the VaultBackend as ``verify`` (environments/vault_ca.py checks it).
+    ca_file: str | None = None
     #: Vault's private address(es): the fabric's Route 53 private zone maps the address's host name to them.
     #: Each must sit inside one of the environment's hub/spoke ranges, or nothing routes to it.
     private_ips: list[Annotated[str, AfterValidator(lambda v: str(ipaddress.IPv4Address(v)))]] = []
@@ -723,6 +726,10 @@ def _semantic_problems(file: str, env: Environment, stem: str) -> list[Problem]:
             problems.append(Problem(
                 file, f"vault.private_ips[{index}]", ip, "must be inside one of the environment's hub or spoke ranges",
             ))
+    if issue := vault_ca.address_problem(env.vault.address, env.vault.ca_file):
+        problems.append(Problem(file, "vault.address", env.vault.address, issue))
+    if env.vault.ca_file is not None and (issue := vault_ca.ca_file_problem(env.vault.ca_file)):
+        problems.append(Problem(file, "vault.ca_file", env.vault.ca_file, issue))
     return problems
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 from constructs import Construct
 
 from environments.schema import AIRFLOW_DIR, Environment
+from environments.vault_ca import REPO_DIR
 from modules.aws.dag_bundle import DagBundle, DagBundleProps
 from modules.aws.mwaa_environment import MwaaEnvironment, MwaaEnvironmentProps
 from stacks import providers
 from stacks.aws import AwsNetworkStack, AwsPlatformStack
 from stacks.base import PlatformStack
-from stacks.mwaa_options import airflow_configuration_options, vault_port
+from stacks.mwaa_options import airflow_configuration_options, plugins_extra, vault_port
 
 
 class AwsOrchestrationStack(PlatformStack):
@@ -44,6 +45,7 @@ class AwsOrchestrationStack(PlatformStack):
                 requirements=airflow_dir / "requirements.txt",
                 constraints=airflow_dir / "constraints.txt",
                 plugins_dir=airflow_dir / "plugins",
+                plugins_extra=plugins_extra(env, REPO_DIR),
                 startup_script=airflow_dir / orchestration.startup_script if orchestration.startup_script else None,
             ),
         )

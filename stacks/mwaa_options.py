@@ -11,6 +11,7 @@ functions, so both sides agree by construction.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from environments import naming
@@ -20,6 +21,10 @@ from environments.schema import Environment
 #: on MWAA's sys.path): the stock aws_iam login cannot send the replay-protection header and signs for the
 #: global STS host, which only us-east-1 satisfies (hvac/aws_utils.py).
 VAULT_BACKEND = "regional_sts_vault.RegionalStsVaultBackend"
+#: vault.ca_file's name inside plugins.zip, and where MWAA extracts it: plugins.zip is unpacked to
+#: /usr/local/airflow/plugins/ on every container (MWAA user guide, "Installing custom plugins").
+VAULT_CA_NAME = "vault-ca.pem"
+MWAA_PLUGINS_PATH = "/usr/local/airflow/plugins"
 
 
 def vault_backend_kwargs(env: Environment) -> dict:
@@ -36,7 +41,15 @@ def vault_backend_kwargs(env: Environment) -> dict:
         "kv_engine_version": 2,
         "connections_path": naming.VAULT_AIRFLOW_CONNECTIONS_PATH,
         "variables_path": naming.VAULT_AIRFLOW_VARIABLES_PATH,
+        # hvac's Client(verify=...) is passed to requests: a CA path pins trust to Vault's own CA
+        # (providers/hashicorp/_internal_client/vault_client.py, "verify").
+        **({"verify": f"{MWAA_PLUGINS_PATH}/{VAULT_CA_NAME}"} if env.vault.ca_file else {}),
     }
+
+
+def plugins_extra(env: Environment, repo_dir: Path) -> tuple[tuple[str, Path], ...]:
+    """Files added to plugins.zip for this environment: Vault's CA, under the name ``verify`` points at."""
+    return ((VAULT_CA_NAME, repo_dir / env.vault.ca_file),) if env.vault.ca_file else ()
 
 
 def airflow_configuration_options(env: Environment) -> dict[str, str]:

@@ -48,6 +48,9 @@ class DagBundleProps:
     #: The file requirements.txt's ``--constraint`` line names, shipped in the DAG folder.
     constraints: Path | None = None
     plugins_dir: Path | None = None
+    #: Extra files put at the root of plugins.zip (name -> source), e.g. Vault's CA as ``vault-ca.pem``:
+    #: they then share the plugins object version MWAA is pinned to.
+    plugins_extra: tuple[tuple[str, Path], ...] = ()
     startup_script: Path | None = None
 
 
@@ -78,10 +81,11 @@ def sha256(*files: Path) -> str:
     return digest.hexdigest()
 
 
-def deterministic_zip(directory: Path, target: Path) -> Path:
+def deterministic_zip(directory: Path, target: Path, extra: tuple[tuple[str, Path], ...] = ()) -> Path:
+    entries = [(f.relative_to(directory).as_posix(), f) for f in bundle_files(directory)] + sorted(extra)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for file in bundle_files(directory):
-            info = zipfile.ZipInfo(file.relative_to(directory).as_posix(), date_time=_ZIP_EPOCH)
+        for name, file in entries:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, file.read_bytes())
@@ -153,9 +157,11 @@ class DagBundle(Construct):
         if props.plugins_dir is not None and bundle_files(props.plugins_dir):
             # Content-addressed, so repeated synths reuse one file instead of leaving a new one each time.
             sources = bundle_files(props.plugins_dir)
-            names = "\n".join(f.relative_to(props.plugins_dir).as_posix() for f in sources)
-            key = hashlib.sha256(names.encode() + sha256(*sources).encode()).hexdigest()[:16]
-            archive = _cached(f"plugins-{key}.zip", lambda target: deterministic_zip(props.plugins_dir, target))
+            extra = tuple(sorted(props.plugins_extra))
+            names = "\n".join([f.relative_to(props.plugins_dir).as_posix() for f in sources] + [n for n, _ in extra])
+            inputs = [*sources, *(f for _, f in extra)]
+            key = hashlib.sha256(names.encode() + sha256(*inputs).encode()).hexdigest()[:16]
+            archive = _cached(f"plugins-{key}.zip", lambda target: deterministic_zip(props.plugins_dir, target, extra))
             self.plugins = self._versioned("plugins.zip", archive, sha256(archive))
 
         self.startup_script: BundledObject | None = None

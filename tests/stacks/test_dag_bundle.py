@@ -197,6 +197,6 @@ def test_plugins_zip_and_startup_script_are_pinned_by_version(variants):
     assert env["startup_script_s3_path"] == "startup.sh"
     assert env["startup_script_s3_object_version"] == f"${{aws_s3_object.{ids['startup.sh']}.version_id}}"
     with zipfile.ZipFile(base["dir"] / found["plugins.zip"]["source"]) as archive:
-        assert archive.namelist() == ["operators.py"]
+        assert archive.namelist() == ["operators.py", "vault-ca.pem"]  # dev ships its Vault CA (vault.ca_file)
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     assert "startup_script_s3_path" not in mwaa(variants["same"])

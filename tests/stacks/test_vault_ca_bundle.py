@@ -1,0 +1,117 @@
+"""Vault's CA reaches MWAA inside plugins.zip, so it is versioned with the pinned plugins object.
+
+dev is synthesized through the real stacks twice, with its shipped CA and with another
+generated CA; only the plugins object may differ between the two.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from stacks.mwaa_options import MWAA_PLUGINS_PATH, VAULT_CA_NAME
+from tests.conftest import REPO
+from tests.stacks.test_dag_bundle import STACK, make_airflow, mwaa, objects
+
+DRIVER = """
+import json, os, sys
+from pathlib import Path
+from cdktf import App
+from environments.schema import load_environment
+from stacks.aws import AwsNetworkStack, AwsPlatformStack
+from stacks.aws_orchestration import AwsOrchestrationStack
+
+base = load_environment(Path("environments/dev.yaml"))
+for variant in json.loads(sys.argv[1]):
+    env = base.model_copy(update={"vault": base.vault.model_copy(update={"ca_file": variant["ca_file"]})})
+    app = App(outdir=variant["outdir"])
+    network, platform = AwsNetworkStack(app, env), AwsPlatformStack(app, env)
+    AwsOrchestrationStack(app, env, network, platform, airflow_dir=Path(variant["airflow_dir"]))
+    app.synth()
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+def generate_ca(path: Path, name: str) -> Path:
+    """A throwaway self-signed CA certificate (the key is never written)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+@pytest.fixture(scope="module")
+def synths(tmp_path_factory) -> dict[str, dict]:
+    tmp = tmp_path_factory.mktemp("vault-ca")
+    airflow = make_airflow(tmp / "airflow")
+    other = generate_ca(tmp / "other-ca.pem", "other test CA")
+    cas = {"shipped": "environments/certs/dev-vault-ca.pem", "other": str(other)}
+    specs = [{"outdir": str(tmp / name), "airflow_dir": str(airflow), "ca_file": ca} for name, ca in cas.items()]
+    env = {k: v for k, v in os.environ.items() if k != "CDKTF_OUTDIR"}
+    result = subprocess.run(
+        [sys.executable, "-c", DRIVER, json.dumps(specs)], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    out = {}
+    for (name, ca), spec in zip(cas.items(), specs):
+        stack_dir = Path(spec["outdir"]) / "stacks" / STACK
+        out[name] = {"doc": json.loads((stack_dir / "cdk.tf.json").read_text()), "dir": stack_dir, "ca": REPO / ca}
+    return out
+
+
+def plugin_entries(variant: dict) -> dict[str, bytes]:
+    with zipfile.ZipFile(variant["dir"] / objects(variant)["plugins.zip"]["source"]) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_plugins_zip_carries_the_configured_ca_byte_for_byte(synths):
+    shipped = synths["shipped"]
+    assert plugin_entries(shipped)[VAULT_CA_NAME] == (REPO / "environments/certs/dev-vault-ca.pem").read_bytes()
+    assert plugin_entries(synths["other"])[VAULT_CA_NAME] == synths["other"]["ca"].read_bytes()
+
+
+def test_backend_verify_points_where_plugins_zip_puts_the_ca(synths):
+    options = mwaa(synths["shipped"])["airflow_configuration_options"]
+    kwargs = json.loads(options["secrets.backend_kwargs"])
+    assert kwargs["verify"] == "/usr/local/airflow/plugins/vault-ca.pem"
+    assert kwargs["verify"] == f"{MWAA_PLUGINS_PATH}/{VAULT_CA_NAME}" and VAULT_CA_NAME in plugin_entries(synths["shipped"])
+
+
+def test_a_ca_change_moves_exactly_the_plugins_object(synths):
+    before, after = objects(synths["shipped"]), objects(synths["other"])
+    assert before.keys() == after.keys()
+    changed = {key for key in before if before[key] != after[key]}
+    assert changed == {"plugins.zip"}
+    assert before["plugins.zip"]["source_hash"] != after["plugins.zip"]["source_hash"]
+    assert mwaa(synths["shipped"]) == mwaa(synths["other"])  # same object, MWAA follows its new version
+
+
+def test_no_ca_configured_means_no_verify_kwarg_and_no_pem():
+    from environments.schema import load_environment
+    from stacks.mwaa_options import plugins_extra, vault_backend_kwargs
+
+    local = load_environment(REPO / "environments/local.yaml")
+    assert local.vault.ca_file is None
+    assert "verify" not in vault_backend_kwargs(local) and plugins_extra(local, REPO) == ()
