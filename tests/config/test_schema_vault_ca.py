@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from environments.schema import load_environment
+from tests.certs import generate_ca
 from tests.config.test_schema import only_problem, write_env
 from tests.conftest import REPO
-from tests.stacks.test_vault_ca_bundle import generate_ca
 
 
 def _vault(**changes):
@@ -42,23 +42,7 @@ def test_ca_file_must_be_a_certificate(tmp_path):
 
 
 def test_ca_file_must_be_a_ca(tmp_path):
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leaf")])
-    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
-    leaf = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-        .serial_number(1).not_valid_before(start).not_valid_after(start + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True).sign(key, hashes.SHA256())
-    )
-    (tmp_path / "leaf.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    rel = _repo_relative(tmp_path / "leaf.pem")
+    rel = _repo_relative(generate_ca(tmp_path / "leaf.pem", "leaf", ca=False))
     path = write_env(tmp_path, _vault(ca_file=rel))
     assert only_problem(path) == f"{path}: vault.ca_file: {rel!r}: is not a CA certificate (basicConstraints CA:TRUE)"
 

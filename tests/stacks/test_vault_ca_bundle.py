@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from stacks.mwaa_options import MWAA_PLUGINS_PATH, VAULT_CA_NAME
+from tests.certs import generate_ca
 from tests.conftest import REPO
 from tests.stacks.test_dag_bundle import STACK, make_airflow, mwaa, objects
 
@@ -37,29 +38,6 @@ for variant in json.loads(sys.argv[1]):
 sys.stdout.flush()
 os._exit(0)
 """
-
-
-def generate_ca(path: Path, name: str) -> Path:
-    """A throwaway self-signed CA certificate (the key is never written)."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return path
 
 
 @pytest.fixture(scope="module")
