@@ -116,4 +116,5 @@ def test_secrets_backend_options_come_from_config_and_naming(stacks, env_name):
         "role_id": naming.vault_airflow_role(env.name), "region": env.aws.region, "mount_point": env.vault.kv_mount,
         "iam_server_id_header": naming.vault_iam_server_id(env.vault.address),
         "kv_engine_version": 2, "connections_path": "airflow/connections", "variables_path": "airflow/variables",
+        "verify": "/usr/local/airflow/plugins/vault-ca.pem",  # vault.ca_file, shipped in plugins.zip
     }
