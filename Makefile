@@ -32,7 +32,7 @@ CDKTF := node_modules/.bin/cdktf
 ENVIRONMENTS := $(basename $(notdir $(wildcard environments/*.yaml)))
 SCANNED_ENVS := dev staging prod
 
-.PHONY: airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy vault-seed policy clean
+.PHONY: airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy drift vault-seed policy clean
 
 help:
 	@echo "make setup            install the toolchains (IaC venv, cdktf CLI, Airflow venv) into this folder"
@@ -110,6 +110,11 @@ plan: check-env setup synth
 
 deploy: check-env setup
 	$(CDKTF) deploy '$(ENV)-*' $(LOCK_FLAG)
+
+# What changed behind Terraform's back (refresh-only plan per stack, in plan_env's order):
+# one table; exit 0 clean, 2 drift, 1 error (scripts/drift.py).
+drift: check-env setup synth
+	$(PY) scripts/drift.py --env '$(ENV)'
 
 # The network picture README shows (scripts/network_diagram.py); needs graphviz's dot.
 diagram: check-env synth
