@@ -4,22 +4,35 @@ as one masked Parquet table per day to the domain's GCS exports bucket.
 
 days -> build_day (one mapped task per day) -> summarize
 
-- Which days: the `days` param (YYYY-MM-DD list) if given, else the run's data
-  interval day.
+- When: daily at 00:00 UTC for the day that just finished (a CronTriggerTimetable
+  with interval=1 day: data interval [yesterday, today), airflow/timetables/trigger.py),
+  OR when the curated asset is updated (AssetOrTimeSchedule): late data for a finished
+  day re-builds that day.
+- Which days: the `days` param (YYYY-MM-DD list) if given; on an asset-triggered run,
+  the finished days (< today UTC) named in the events, at most LATENESS_DAYS old;
+  else the data interval's day. At most MAX_BATCH days per run, oldest first.
 - Masked: the join key is the customer id; no name, phone or e-mail is read.
 - A re-run rewrites the day's table.
 """
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag, task
-from callcenter.layout import AWS_CONN_ID, AZURE_CONN_ID, GCP_CONN_ID
+from datetime import timedelta
+
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
+from callcenter.layout import AWS_CONN_ID, AZURE_CONN_ID, CURATED_ASSET, GCP_CONN_ID
 from callcenter.runtime import DAG_ARGS, TAGS
+
+#: Fires at 00:00 UTC; interval=1 day makes the run's data interval the day that
+#: just ended (CronTriggerTimetable's data interval is [run_after - interval, run_after)),
+#: so the scheduled run never builds a day still receiving calls.
+DAILY = CronTriggerTimetable("0 0 * * *", timezone="UTC", interval=timedelta(days=1))
+SCHEDULE = AssetOrTimeSchedule(timetable=DAILY, assets=[Asset(CURATED_ASSET)])
 
 
 @dag(
     dag_id="customer_360",
-    schedule="@daily",
+    schedule=SCHEDULE,
     **DAG_ARGS,
     tags=[*TAGS, "customer_360"],
     params={"days": Param([], type="array", description="YYYY-MM-DD days; empty: the data interval's day")},
@@ -27,14 +40,23 @@ from callcenter.runtime import DAG_ARGS, TAGS
 )
 def customer_360() -> None:
     @task
-    def days(params: dict | None = None, data_interval_start=None, logical_date=None) -> list[str]:
+    def days(params: dict | None = None, triggering_asset_events=None, data_interval_start=None,
+             logical_date=None) -> list[str]:
+        from datetime import UTC, datetime
+
+        from callcenter.runtime import batch, late_days
+
         wanted = list((params or {}).get("days") or [])
-        if not wanted:
-            anchor = data_interval_start or logical_date
-            if anchor is None:
-                raise ValueError("no days given and the run has no data interval")
-            wanted = [anchor.date().isoformat()]
-        return sorted(set(wanted))
+        if wanted:
+            return batch(wanted, "days")
+        if triggering_asset_events:
+            picked = late_days(triggering_asset_events, datetime.now(UTC).date())
+            print(f"late data for {len(picked)} finished day(s) within the lateness window")
+            return picked
+        anchor = data_interval_start or logical_date
+        if anchor is None:
+            raise ValueError("no days given and the run has no data interval")
+        return [anchor.date().isoformat()]
 
     @task(max_active_tis_per_dagrun=4)
     def build_day(day: str) -> dict:
@@ -42,9 +64,10 @@ def customer_360() -> None:
 
         from callcenter import runtime, tasks
 
-        result = tasks.customer_360_day(
-            runtime.filesystem(AWS_CONN_ID), runtime.filesystem(AZURE_CONN_ID), runtime.filesystem(GCP_CONN_ID),
-            runtime.layout(), date.fromisoformat(day))
+        with runtime.fail_fast():
+            result = tasks.customer_360_day(
+                runtime.filesystem(AWS_CONN_ID), runtime.filesystem(AZURE_CONN_ID), runtime.filesystem(GCP_CONN_ID),
+                runtime.layout(), date.fromisoformat(day))
         print(f"{day}: {result['rows']} customers (both {result['both']}, calls only {result['calls_only']}, "
               f"quality only {result['quality_only']})")
         return result

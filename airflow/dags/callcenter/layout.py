@@ -33,6 +33,14 @@ CALL_QUALITY = "sources/call_quality"  # Azure: one Parquet table per call_date
 CUSTOMER_360 = "customer_360"  # GCS exports: one Parquet table per call_date
 AZURE_CURATED = f"curated/{DATASET}"
 
+#: At most this many exports / partitions / days per run, oldest first; the rest
+#: waits for the next run. Well below Airflow's max_map_length (1024, [core]), so a
+#: backlog never fails a run with "too many mapped task instances".
+MAX_BATCH = 256
+#: customer_360 re-builds a finished day when late curated data for it arrives
+#: within this many days; older late data is re-built only via the `days` param.
+LATENESS_DAYS = 3
+
 
 @dataclass(frozen=True)
 class Layout:

@@ -8,16 +8,19 @@ functions, which run in tasks, so parsing a DAG file stays cheap.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from callcenter.layout import (
     AWS_CONN_ID,
     AZURE_CONN_ID,
     DOMAIN,
     GCP_CONN_ID,
+    LATENESS_DAYS,
     LAYOUT_VARIABLE,
+    MAX_BATCH,
     Layout,
 )
 
@@ -88,8 +91,66 @@ def masking_key(domain: str = DOMAIN) -> bytes:
 
 def collected(values: Sequence[T]) -> list[T]:
     """All results of a mapped task. Indexing up to len() instead of iterating: the
-    lazy XCom sequence's iterator probes one past the end, which Airflow logs as an error."""
-    return [values[i] for i in range(len(values))]
+    lazy XCom sequence's iterator probes one past the end, which Airflow logs as an error.
+
+    A failed map index stored no XCom, so it is simply absent (Airflow 3.3.1
+    sdk/execution_time/lazy_sequence.py: len() is the GetXComCount of stored rows and
+    items are fetched by offset among them); None results are dropped too."""
+    return [v for v in (values[i] for i in range(len(values))) if v is not None]
+
+
+def batch(items: Iterable[str], what: str, limit: int = MAX_BATCH) -> list[str]:
+    """The oldest `limit` items (sorted order is age order for call_date=/YYYY-MM-DD
+    names); the rest are left for the next runs, never failing this one."""
+    ordered = sorted(set(items))
+    if len(ordered) > limit:
+        print(f"{len(ordered)} {what} waiting; this run takes the oldest {limit}, the next runs the rest")
+    return ordered[:limit]
+
+
+def event_partitions(triggering_asset_events: Mapping[Any, Iterable[Any]] | None) -> set[str]:
+    """The call_date= partitions named in the triggering asset events' extra."""
+    out: set[str] = set()
+    for events in (triggering_asset_events or {}).values():
+        for event in events:
+            out.update((getattr(event, "extra", None) or {}).get("partitions", []))
+    return out
+
+
+def late_days(triggering_asset_events: Mapping[Any, Iterable[Any]] | None, today: date,
+              lateness_days: int = LATENESS_DAYS) -> list[str]:
+    """Days an asset-triggered customer_360 run re-builds: the partitions named in the
+    events that are finished (before `today`, UTC) and at most `lateness_days` old.
+    Today is built by tomorrow's scheduled run; older days only on request (`days`)."""
+    days = []
+    for partition in event_partitions(triggering_asset_events):
+        try:
+            day = date.fromisoformat(partition.removeprefix("call_date="))
+        except ValueError:
+            continue
+        if today - timedelta(days=lateness_days) <= day < today:
+            days.append(day.isoformat())
+    return batch(days, "late days")
+
+
+#: Errors a retry cannot fix (bad data or a broken contract): the task fails at once.
+def _deterministic_errors() -> tuple[type[BaseException], ...]:
+    from callcenter.customer_360 import SchemaError
+    from callcenter.ingest import ReconciliationError
+
+    return (ReconciliationError, SchemaError)
+
+
+@contextmanager
+def fail_fast() -> Iterator[None]:
+    """Turn a deterministic error into AirflowFailException, which Airflow does not
+    retry (the retries stay for outages and throttling)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    try:
+        yield
+    except _deterministic_errors() as exc:
+        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
 
 
 def copy_partition_to(cloud: str, partition: str) -> dict:

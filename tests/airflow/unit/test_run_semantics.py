@@ -1,0 +1,61 @@
+"""Which days/partitions a run takes, how large a batch may be, and which errors
+skip the retries (callcenter.runtime helpers the DAGs use)."""
+
+from __future__ import annotations
+
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+from callcenter import runtime
+from callcenter.layout import LATENESS_DAYS, MAX_BATCH
+
+TODAY = date(2026, 11, 25)
+
+
+def events(*partition_lists: list[str] | None) -> dict[str, list[SimpleNamespace]]:
+    return {"call_analytics.curated_call_records": [
+        SimpleNamespace(extra=None if p is None else {"partitions": p}) for p in partition_lists]}
+
+
+def test_late_days_are_finished_days_within_the_window():
+    got = runtime.late_days(events(["call_date=2026-11-24", "call_date=2026-11-25"],
+                                   ["call_date=2026-11-22", "call_date=2026-11-21", "call_date=2026-11-24"], None),
+                            TODAY)
+    # 11-25 is today (built by tomorrow's scheduled run); 11-21 is older than the window.
+    assert LATENESS_DAYS == 3
+    assert got == ["2026-11-22", "2026-11-24"]
+
+
+def test_no_events_or_no_partitions_pick_no_day():
+    assert runtime.late_days(None, TODAY) == []
+    assert runtime.late_days(events(None, []), TODAY) == []
+
+
+def test_batch_is_bounded_oldest_first_and_well_below_max_map_length(capsys):
+    names = [f"call_date=2026-{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 29)]
+    got = runtime.batch(reversed(names), "partitions")
+    assert MAX_BATCH <= 512  # Airflow's max_map_length is 1024
+    assert got == sorted(names)[:MAX_BATCH]
+    assert "the next runs the rest" in capsys.readouterr().out
+    assert runtime.batch(["b", "a", "a"], "x") == ["a", "b"]
+
+
+def test_collected_keeps_only_the_stored_results():
+    assert runtime.collected([{"a": 1}, None, {"b": 2}]) == [{"a": 1}, {"b": 2}]
+
+
+@pytest.mark.parametrize("error", ["reconciliation", "schema"])
+def test_deterministic_errors_fail_fast(error):
+    from airflow.sdk.exceptions import AirflowFailException
+    from callcenter.customer_360 import SchemaError
+    from callcenter.ingest import ReconciliationError
+
+    exc = {"reconciliation": ReconciliationError, "schema": SchemaError}[error]("counts differ")
+    with pytest.raises(AirflowFailException, match="counts differ"), runtime.fail_fast():
+        raise exc
+
+
+def test_outages_keep_their_retries():
+    with pytest.raises(OSError), runtime.fail_fast():
+        raise OSError("connection reset")
