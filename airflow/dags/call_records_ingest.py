@@ -2,6 +2,15 @@
 date-partitioned Parquet in the curated zone; malformed records -> quarantine.
 
 find_exports -> ingest_export (one mapped task per new export) -> reconcile -> start_crawler
+                                                                        \-> all_exports_ingested
+
+- One failed export does not hold back the others: reconcile runs when every
+  export is done (trigger rule all_done), totals the succeeded ones and announces
+  their partitions; all_exports_ingested then fails the run, so it shows red while
+  the good exports are already published and distributed. The failed export has
+  no marker and is retried by the next run.
+- At most MAX_BATCH exports per run, oldest first; the rest go to the next runs.
+- Reconciliation errors fail at once (AirflowFailException): a retry cannot fix them.
 
 - Data contract and masking: airflow/dags/callcenter/CONTRACT.md.
 - Reconciliation: records in == curated + quarantined per batch, per export and
@@ -13,7 +22,7 @@ find_exports -> ingest_export (one mapped task per new export) -> reconcile -> s
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk import Asset, Param, TriggerRule, dag, task
 from callcenter.layout import AWS_CONN_ID, CURATED_ASSET
 from callcenter.runtime import DAG_ARGS, TAGS
 
@@ -36,7 +45,7 @@ def call_records_ingest() -> None:
         paths = tasks.pending_exports(runtime.filesystem(AWS_CONN_ID), runtime.layout(),
                                       reprocess=bool((params or {}).get("reprocess")))
         print(f"{len(paths)} export(s) to ingest")
-        return paths
+        return paths  # already oldest first and at most MAX_BATCH
 
     # Each export is validated, masked and published on its own; at most two at a
     # time, because each one holds a batch of records in memory.
@@ -44,17 +53,25 @@ def call_records_ingest() -> None:
     def ingest_export(path: str) -> dict:
         from callcenter import runtime, tasks
 
-        summary = tasks.ingest_export(runtime.filesystem(AWS_CONN_ID), runtime.layout(), path,
-                                      runtime.masking_key())
+        with runtime.fail_fast():
+            summary = tasks.ingest_export(runtime.filesystem(AWS_CONN_ID), runtime.layout(), path,
+                                          runtime.masking_key())
         print(f"in={summary['records_in']} curated={summary['curated']} quarantined={summary['quarantined']} "
               f"reasons={summary['reasons']}")
         return summary
 
-    @task(outlets=[CURATED])
+    # all_done: a failed export's map index stored no XCom, so `summaries` holds only
+    # the succeeded exports (see runtime.collected); they are published regardless.
+    @task(outlets=[CURATED], trigger_rule=TriggerRule.ALL_DONE)
     def reconcile(summaries: list[dict], outlet_events=None) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
         from callcenter import runtime, tasks
 
-        totals = tasks.reconcile_totals(runtime.collected(summaries))
+        succeeded = runtime.collected(summaries)
+        if not succeeded:  # skipped: no asset event, so nothing downstream runs for nothing
+            raise AirflowSkipException("no export was ingested")
+        with runtime.fail_fast():
+            totals = tasks.reconcile_totals(succeeded)
         if outlet_events is not None:
             outlet_events[CURATED].extra = {"partitions": totals["partitions"]}
         print(f"reconciled: in={totals['records_in']} = curated {totals['curated']} "
@@ -75,7 +92,23 @@ def call_records_ingest() -> None:
             return "already running"  # it will pick up the new partitions too
         return "started"
 
-    start_crawler(reconcile(ingest_export.expand(path=find_exports())))
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def all_exports_ingested(paths: list[str], summaries: list[dict]) -> int:
+        from callcenter import runtime, tasks
+
+        failed = tasks.failed_exports(paths, runtime.collected(summaries))
+        if failed:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(f"{len(failed)} of {len(paths)} export(s) failed, retried next run: "
+                                       + ", ".join(failed))
+        return len(paths)
+
+    paths = find_exports()
+    summaries = ingest_export.expand(path=paths)
+    totals = reconcile(summaries)
+    start_crawler(totals)
+    totals >> all_exports_ingested(paths, summaries)
 
 
 call_records_ingest()

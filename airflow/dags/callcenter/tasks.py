@@ -20,7 +20,7 @@ from callcenter.contract import CURATED_SCHEMA, PARTITION_COLUMN
 from callcenter.customer_360 import customer_360
 from callcenter.distribute import distribute_partition
 from callcenter.ingest import ReconciliationError, ingest, reconcile, source_key
-from callcenter.layout import EXPORT_SUFFIXES, Layout
+from callcenter.layout import EXPORT_SUFFIXES, MAX_BATCH, Layout
 
 PARTITION_PREFIX = f"{PARTITION_COLUMN}="
 CALL_COLUMNS = ["customer_id", "duration", "sentiment", "call_start_time"]
@@ -54,20 +54,28 @@ def marker_path(layout: Layout, export_path: str) -> str:
     return f"{layout.processed}/{source_key(export_path)}.json"
 
 
-def pending_exports(fs: pafs.FileSystem, layout: Layout, *, reprocess: bool = False) -> list[str]:
+def pending_exports(fs: pafs.FileSystem, layout: Layout, *, reprocess: bool = False,
+                    limit: int = MAX_BATCH) -> list[str]:
     """Exports under the raw zone's incoming folder that have not been ingested
-    in their current version (all of them with `reprocess`)."""
+    in their current version (all of them with `reprocess`): the oldest `limit`
+    (by modification time, then path); the rest are found again by the next runs."""
     infos = fs.get_file_info(pafs.FileSelector(layout.incoming, recursive=True, allow_not_found=True))
     exports = sorted((i for i in infos if i.type == pafs.FileType.File and i.path.endswith(EXPORT_SUFFIXES)),
-                     key=lambda i: i.path)
-    if reprocess:
-        return [i.path for i in exports]
+                     key=lambda i: (i.mtime.timestamp() if i.mtime is not None else 0.0, i.path))
     pending = []
     for info in exports:
-        marker = _read_json(fs, marker_path(layout, info.path))
+        if len(pending) == limit:
+            print(f"more than {limit} exports pending; the next runs take the rest")
+            break
+        marker = None if reprocess else _read_json(fs, marker_path(layout, info.path))
         if marker is None or {k: marker.get(k) for k in ("size", "mtime")} != _identity(info):
             pending.append(info.path)
     return pending
+
+
+def failed_exports(paths: list[str], summaries: list[dict]) -> list[str]:
+    """The exports of `paths` with no summary: their ingest task failed."""
+    return sorted(set(paths) - {s["source"] for s in summaries})
 
 
 def ingest_export(fs: pafs.FileSystem, layout: Layout, export_path: str, key: bytes) -> dict:

@@ -72,6 +72,15 @@ def test_ingest_emits_the_asset_distribute_waits_for(dagbag):
     assert [o.name for o in reconcile.outlets] == [CURATED_ASSET]
 
 
+def test_one_failed_export_does_not_hold_back_the_others(dagbag):
+    """reconcile publishes the succeeded exports (all_done); a later task turns the run red."""
+    dag = dagbag.dags["call_records_ingest"]
+    assert dag.get_task("reconcile").trigger_rule == "all_done"
+    check = dag.get_task("all_exports_ingested")
+    assert check.trigger_rule == "all_done"
+    assert {"reconcile", "ingest_export", "find_exports"} <= check.upstream_task_ids
+
+
 def test_parse_time_is_reported(capsys):
     """Printed, not asserted: parse time depends on the machine."""
     from airflow.dag_processing.dagbag import DagBag

@@ -59,3 +59,41 @@ def test_deterministic_errors_fail_fast(error):
 def test_outages_keep_their_retries():
     with pytest.raises(OSError), runtime.fail_fast():
         raise OSError("connection reset")
+
+
+# --------------------------------------------------------------------------- ingest: failures and backlogs
+
+
+def _layout(tmp_path):
+    from callcenter.layout import Layout
+
+    root = str(tmp_path)
+    return Layout(raw_bucket=f"{root}/raw", curated_bucket=f"{root}/cur", quarantine_bucket=f"{root}/q",
+                  gcs_curated_bucket=f"{root}/g", gcs_exports_bucket=f"{root}/ge", azure_container=f"{root}/az",
+                  glue_crawler="crawler")
+
+
+def test_pending_exports_are_a_bounded_batch_oldest_first(tmp_path):
+    import os
+
+    import pyarrow.fs as pafs
+    from callcenter import tasks
+
+    layout = _layout(tmp_path)
+    os.makedirs(layout.incoming)
+    for i, name in enumerate(["c.jsonl", "a.jsonl", "b.jsonl", "d.jsonl"]):
+        path = f"{layout.incoming}/{name}"
+        with open(path, "w") as f:
+            f.write("{}\n")
+        os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))  # c oldest, d newest
+    fs = pafs.LocalFileSystem()
+    got = tasks.pending_exports(fs, layout, limit=3)
+    assert [p.rsplit("/", 1)[1] for p in got] == ["c.jsonl", "a.jsonl", "b.jsonl"]
+    assert len(tasks.pending_exports(fs, layout, reprocess=True, limit=2)) == 2
+
+
+def test_failed_exports_are_those_without_a_summary():
+    from callcenter import tasks
+
+    assert tasks.failed_exports(["s3/b", "s3/a", "s3/c"], [{"source": "s3/b"}]) == ["s3/a", "s3/c"]
+    assert tasks.failed_exports(["s3/a"], [{"source": "s3/a"}]) == []
