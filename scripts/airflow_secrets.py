@@ -37,6 +37,7 @@ from callcenter.stores import Connection  # noqa: E402
 
 from environments import naming  # noqa: E402
 from environments.schema import Environment  # noqa: E402
+from stacks.mwaa_options import vault_ca_path  # noqa: E402
 
 MASKING_KEY_BYTES = 32  # inside the contract's 16-64 byte range for keyed BLAKE2b
 
@@ -114,6 +115,7 @@ def deployed_settings(env: Environment, domain: str = DOMAIN) -> Settings:
             role=naming.vault_domain_login_role(env.name, domain),
             assume_role_arn=naming.domain_pipeline_role_arn(env.aws.account_id, env.prefix, env.name, domain),
             region=env.aws.region, server_id=naming.vault_iam_server_id(address), auth_mount=naming.VAULT_AWS_AUTH_MOUNT,
+            ca_file=vault_ca_path(env),
         ),
         clouds=clouds,
         masking_key_path=domain_secret_path(domain, naming.VAULT_DOMAIN_MASKING_KEY),

@@ -27,6 +27,12 @@ VAULT_CA_NAME = "vault-ca.pem"
 MWAA_PLUGINS_PATH = "/usr/local/airflow/plugins"
 
 
+def vault_ca_path(env: Environment) -> str | None:
+    """Where Vault's CA sits on MWAA's containers, for every Vault client there (the secrets backend and
+    the domains' task logins); None when Vault's certificate chains to a public CA."""
+    return f"{MWAA_PLUGINS_PATH}/{VAULT_CA_NAME}" if env.vault.ca_file else None
+
+
 def vault_backend_kwargs(env: Environment) -> dict:
     return {
         "url": env.vault.address,
@@ -43,7 +49,7 @@ def vault_backend_kwargs(env: Environment) -> dict:
         "variables_path": naming.VAULT_AIRFLOW_VARIABLES_PATH,
         # hvac's Client(verify=...) is passed to requests: a CA path pins trust to Vault's own CA
         # (providers/hashicorp/_internal_client/vault_client.py, "verify").
-        **({"verify": f"{MWAA_PLUGINS_PATH}/{VAULT_CA_NAME}"} if env.vault.ca_file else {}),
+        **({"verify": vault_ca_path(env)} if env.vault.ca_file else {}),
     }
 
 

@@ -69,6 +69,8 @@ class VaultLogin:
     auth_mount: str = "aws"
     #: token: a file holding the token (stand-ins only).
     token_path: str | None = None
+    #: The CA bundle Vault's certificate chains to (on MWAA: vault-ca.pem from plugins.zip); None: system CAs.
+    ca_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ def vault_client(settings: Settings, *, boto_session: Any = None) -> Any:
     import hvac
 
     login = settings.vault
-    client = hvac.Client(url=login.url)
+    client = hvac.Client(url=login.url, verify=login.ca_file or True)
     if login.method == "token":
         with open(login.token_path, encoding="utf-8") as handle:  # type: ignore[arg-type]
             client.token = handle.read().strip()

@@ -132,7 +132,12 @@ def test_login_is_signed_for_what_the_vault_auth_client_expects(login, synthesiz
     client = only(vault, "vault_aws_auth_backend_client")
     mount = next(b["path"] for b in vault["resource"]["vault_auth_backend"].values() if b["type"] == "aws")
     assert path == f"/v1/auth/{mount}/login"
-    assert payload["role"] == only(vault, "vault_aws_auth_backend_role")["role"]
+    # The backend logs in as Airflow's own role (the domains' pipeline roles are for task logins).
+    roles = {r["role"]: r for r in vault["resource"]["vault_aws_auth_backend_role"].values()}
+    assert payload["role"] in roles and roles[payload["role"]]["auth_type"] == "iam"
+    assert payload["role"] == json.loads(
+        only(synthesized["dev-aws-orchestration"], "aws_mwaa_environment")["airflow_configuration_options"][
+            "secrets.backend_kwargs"])["role_id"]
     assert payload["iam_http_request_method"] == "POST"
     url, headers, body = decoded(payload)
     expected_host = urlsplit(client["sts_endpoint"]).hostname

@@ -194,3 +194,20 @@ def test_bad_settings_are_one_clear_line(vault_url, change, message) -> None:
 def test_settings_round_trip(vault_url) -> None:
     base = settings(vault_url)
     assert Settings.from_json(base.to_json()) == base
+
+
+def test_deployed_task_logins_trust_the_same_vault_ca_as_the_secrets_backend(tmp_path) -> None:
+    """Every Vault client on MWAA verifies Vault against the CA shipped in plugins.zip (a private CA on a
+    .internal name): the domains' task logins as well as Airflow's backend, or each task fails TLS."""
+    from environments.schema import load_environment
+    from scripts.airflow_secrets import deployed_settings
+    from stacks.mwaa_options import vault_backend_kwargs
+
+    repo = Path(__file__).resolve().parents[3]
+    env = load_environment(repo / "environments" / "dev.yaml")
+    settings = Settings.from_json(deployed_settings(env).to_json())
+    assert settings.vault.ca_file == vault_backend_kwargs(env)["verify"] == "/usr/local/airflow/plugins/vault-ca.pem"
+    token = tmp_path / "token"
+    token.write_text("t")
+    local = Settings.from_json(settings.to_json().replace('"aws_iam"', '"token"').replace('"token_path": null', f'"token_path": "{token}"'))
+    assert credentials.vault_client(local).adapter._kwargs["verify"] == settings.vault.ca_file
