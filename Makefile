@@ -55,6 +55,10 @@ prereqs:
 	python3 -m venv .cache/tools
 	.cache/tools/bin/pip install --quiet pipenv==$(PIPENV_VERSION) uv==$(UV_VERSION)
 
+# Workflow linter for .github/workflows (tests/ci/test_workflows.py); kept out of Pipfile.
+.cache/tools/bin/zizmor: .cache/tools/bin/pipenv
+	.cache/tools/bin/pip install --quiet zizmor==1.33.1
+
 .venv/.synced: Pipfile.lock .cache/tools/bin/pipenv
 	pipenv sync --dev
 	touch $@
@@ -69,7 +73,7 @@ node_modules/.synced: package-lock.json
 airflow-env: .cache/tools/bin/pipenv
 	scripts/setup_airflow_env.sh
 
-setup: prereqs .venv/.synced node_modules/.synced .cache/terraform.rc airflow-env
+setup: prereqs .venv/.synced node_modules/.synced .cache/terraform.rc airflow-env .cache/tools/bin/zizmor
 	@echo "setup complete"
 
 # ---- build and test ---------------------------------------------------------
