@@ -208,7 +208,7 @@ def main(argv: list[str]) -> int:
 
         progress.begin("running call_records_ingest, distribute_curated, customer_360 through Airflow")
         plan = [{"dag_id": "call_records_ingest", "conf": {}},
-                {"dag_id": "distribute_curated", "conf": {}},
+                {"dag_id": "distribute_curated", "conf": {"full_resync": True}},
                 {"dag_id": "customer_360", "conf": {"days": sorted(customers_by_day)}}]
         results = demo_airflow.run_dags(af_env, plan, run_dir, logs / "airflow.log", on_line=progress)
         failed = [r for r in results if r["state"] != "success"]

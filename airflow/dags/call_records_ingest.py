@@ -2,7 +2,7 @@
 date-partitioned Parquet in the curated zone; malformed records -> quarantine.
 
 find_exports -> ingest_export (one mapped task per new export) -> reconcile -> start_crawler
-                                                                        \-> all_exports_ingested
+                                                       (and reconcile -> all_exports_ingested)
 
 - One failed export does not hold back the others: reconcile runs when every
   export is done (trigger rule all_done), totals the succeeded ones and announces

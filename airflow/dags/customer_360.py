@@ -19,7 +19,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
+from airflow.sdk import (
+    Asset,
+    AssetOrTimeSchedule,
+    CronTriggerTimetable,
+    Param,
+    dag,
+    task,
+)
 from callcenter.layout import AWS_CONN_ID, AZURE_CONN_ID, CURATED_ASSET, GCP_CONN_ID
 from callcenter.runtime import DAG_ARGS, TAGS
 

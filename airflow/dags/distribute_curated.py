@@ -4,7 +4,12 @@ partitions from S3 to the domain's GCS bucket and Azure container.
 partitions_to_copy -> to_gcs / to_azure (one mapped task per partition and cloud) -> verify
 
 - Which partitions: the `partitions` param if given, else those named by the
-  triggering curated-asset events, else every curated partition (a full resync).
+  triggering curated-asset events; every curated partition only with an explicit
+  `full_resync: true`. An event without partitions copies nothing (a full-lake
+  resync is never a side effect). At most MAX_BATCH partitions per run, oldest
+  first; re-run with `partitions` (or full_resync) for the rest.
+- A failed copy fails its own mapped task only; verify fails the run (no retry:
+  a verification mismatch is re-copied by a new run, not by re-verifying).
 - Every file is SHA-256-checked after the copy by reading it back from the target.
 - A re-run overwrites the partition and removes files the source no longer has,
   so it never duplicates.
@@ -24,7 +29,8 @@ CURATED = Asset(CURATED_ASSET)
     schedule=[CURATED],
     **DAG_ARGS,
     tags=[*TAGS, "distribute"],
-    params={"partitions": Param([], type="array", description="call_date=YYYY-MM-DD names; empty: see doc")},
+    params={"partitions": Param([], type="array", description="call_date=YYYY-MM-DD names; empty: see doc"),
+            "full_resync": Param(False, type="boolean", description="copy every curated partition")},
     doc_md=__doc__,
 )
 def distribute_curated() -> None:
@@ -32,15 +38,11 @@ def distribute_curated() -> None:
     def partitions_to_copy(params: dict | None = None, triggering_asset_events=None) -> list[str]:
         from callcenter import runtime, tasks
 
-        wanted = set((params or {}).get("partitions") or [])
-        if not wanted and triggering_asset_events:
-            for events in triggering_asset_events.values():
-                for event in events:
-                    wanted.update((event.extra or {}).get("partitions", []))
-        if not wanted:
-            wanted.update(tasks.curated_partitions(runtime.filesystem(AWS_CONN_ID), runtime.layout()))
+        wanted = runtime.partitions_wanted(
+            params, triggering_asset_events,
+            lambda: tasks.curated_partitions(runtime.filesystem(AWS_CONN_ID), runtime.layout()))
         print(f"{len(wanted)} partition(s) to copy")
-        return sorted(wanted)
+        return runtime.batch(wanted, "partitions")
 
     @task(max_active_tis_per_dagrun=4)
     def to_gcs(partition: str) -> dict:
@@ -56,12 +58,13 @@ def distribute_curated() -> None:
 
     @task
     def verify(gcs: list[dict], azure: list[dict]) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
         from callcenter.runtime import collected
 
         summary: dict = {}
         for result in [*collected(gcs), *collected(azure)]:
             if result["verified"] != result["files"]:
-                raise RuntimeError(f"{result['cloud']} {result['partition']}: "
+                raise AirflowFailException(f"{result['cloud']} {result['partition']}: "
                                    f"{result['verified']} of {result['files']} files verified")
             cloud = summary.setdefault(result["cloud"], {"partitions": 0, "files": 0, "bytes": 0, "verified": 0})
             for k in ("files", "bytes", "verified"):

@@ -8,7 +8,7 @@ functions, which run in tasks, so parsing a DAG file stays cheap.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -115,6 +115,17 @@ def event_partitions(triggering_asset_events: Mapping[Any, Iterable[Any]] | None
         for event in events:
             out.update((getattr(event, "extra", None) or {}).get("partitions", []))
     return out
+
+
+def partitions_wanted(params: Mapping[str, Any] | None, triggering_asset_events: Mapping[Any, Iterable[Any]] | None,
+                      all_partitions: Callable[[], Iterable[str]]) -> set[str]:
+    """distribute_curated's partitions: every curated one only on an explicit
+    full_resync; else the `partitions` param; else those the events name. An event
+    without partitions (or a manual run without params) copies nothing."""
+    params = params or {}
+    if params.get("full_resync"):
+        return set(all_partitions())
+    return set(params.get("partitions") or []) or event_partitions(triggering_asset_events)
 
 
 def late_days(triggering_asset_events: Mapping[Any, Iterable[Any]] | None, today: date,

@@ -109,7 +109,7 @@ def first_run(platform):
     _upload(platform, export)
     callers = sorted({json.loads(line)["customer_id"] for line in _good_lines(N_GOOD_A, 21, DAY_A)})
     quality = write_call_quality(platform.fss["azure"], platform.layout, DAY_A.isoformat(), callers)
-    results = platform.run(("call_records_ingest", {}), ("distribute_curated", {}),
+    results = platform.run(("call_records_ingest", {}), ("distribute_curated", {"full_resync": True}),
                            ("customer_360", {"days": [DAY_A.isoformat()]}))
     phones, emails = raw_pii(export)
     return {"export": export, "expected_quarantine": expected_quarantine, "results": results,
@@ -120,7 +120,7 @@ def first_run(platform):
 @pytest.fixture(scope="module")
 def rerun(platform, first_run):
     _upload(platform, first_run["export"])  # same name and content, new version
-    results = platform.run(("call_records_ingest", {}), ("distribute_curated", {}))
+    results = platform.run(("call_records_ingest", {}), ("distribute_curated", {"full_resync": True}))
     return {"results": results, "out": platform.read_back("out-rerun")}
 
 
@@ -145,7 +145,8 @@ def outage(platform, rerun):
             timers[0].start()
 
     try:
-        results = platform.run(("call_records_ingest", {}), ("distribute_curated", {}), on_line=on_line)
+        results = platform.run(("call_records_ingest", {}), ("distribute_curated", {"full_resync": True}),
+                               on_line=on_line)
     finally:
         for timer in timers:
             timer.join()

@@ -97,3 +97,27 @@ def test_failed_exports_are_those_without_a_summary():
 
     assert tasks.failed_exports(["s3/b", "s3/a", "s3/c"], [{"source": "s3/b"}]) == ["s3/a", "s3/c"]
     assert tasks.failed_exports(["s3/a"], [{"source": "s3/a"}]) == []
+
+
+# --------------------------------------------------------------------------- distribute: what to copy
+
+
+def _everything() -> list[str]:
+    raise AssertionError("listed the whole curated zone without full_resync")
+
+
+def test_an_event_without_partitions_copies_nothing():
+    assert runtime.partitions_wanted({}, events(None, []), _everything) == set()
+    assert runtime.partitions_wanted(None, None, _everything) == set()
+
+
+def test_events_and_params_name_the_partitions():
+    assert runtime.partitions_wanted({}, events(["call_date=2026-11-02"], ["call_date=2026-11-01"]),
+                                     _everything) == {"call_date=2026-11-01", "call_date=2026-11-02"}
+    assert runtime.partitions_wanted({"partitions": ["call_date=2026-11-03"]}, events(["call_date=2026-11-01"]),
+                                     _everything) == {"call_date=2026-11-03"}
+
+
+def test_only_an_explicit_full_resync_copies_every_partition():
+    everything = ["call_date=2026-11-01", "call_date=2026-11-02"]
+    assert runtime.partitions_wanted({"full_resync": True}, None, lambda: everything) == set(everything)
