@@ -12,6 +12,15 @@ import pyarrow.compute as pc
 
 METRIC_COLUMNS = ("calls", "total_duration_s", "avg_duration_s", "avg_sentiment", "last_call_time")
 
+#: The only columns read from the Azure call-quality source (CONTRACT.md): ids and
+#: scores. Anything else the source grows (a name, a phone number) is never read.
+QUALITY_SCHEMA = pa.schema([
+    ("customer_id", pa.string()),
+    ("quality_score", pa.float64()),
+    ("avg_mos", pa.float64()),
+    ("dropped_calls", pa.int32()),
+])
+
 
 class SchemaError(ValueError):
     """An input table lacks a column the join needs."""

@@ -17,7 +17,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from callcenter.contract import CURATED_SCHEMA, PARTITION_COLUMN
-from callcenter.customer_360 import customer_360
+from callcenter.customer_360 import QUALITY_SCHEMA, SchemaError, customer_360
 from callcenter.distribute import distribute_partition
 from callcenter.ingest import ReconciliationError, ingest, reconcile, source_key
 from callcenter.layout import EXPORT_SUFFIXES, MAX_BATCH, Layout
@@ -161,13 +161,18 @@ def copy_partition(src_fs: pafs.FileSystem, src_root: str, partition: str,
 # --------------------------------------------------------------------------- customer 360
 
 
-def _read_partition(fs: pafs.FileSystem, path: str, columns: list[str] | None, empty: pa.Schema) -> pa.Table:
+def _read_partition(fs: pafs.FileSystem, path: str, schema: pa.Schema) -> pa.Table:
+    """Only `schema`'s columns (an allowlist), cast to its types; a missing one is a SchemaError."""
     if fs.get_file_info(path).type != pafs.FileType.Directory:
-        return empty.empty_table()
+        return schema.empty_table()
     files = list(_files(fs, path).values())
     if not files:
-        return empty.empty_table()
-    return ds.dataset(files, filesystem=fs, format="parquet").to_table(columns=columns)
+        return schema.empty_table()
+    dataset = ds.dataset(files, filesystem=fs, format="parquet")
+    missing = [n for n in schema.names if n not in dataset.schema.names]
+    if missing:
+        raise SchemaError(f"{path} lacks column(s) {', '.join(missing)}")
+    return dataset.to_table(columns=schema.names).cast(pa.schema([f.with_nullable(True) for f in schema]))
 
 
 def customer_360_day(calls_fs: pafs.FileSystem, quality_fs: pafs.FileSystem, out_fs: pafs.FileSystem,
@@ -176,10 +181,9 @@ def customer_360_day(calls_fs: pafs.FileSystem, quality_fs: pafs.FileSystem, out
     joined with that day's call-quality table (Azure), written to GCS. Rewrites
     the day's file, so a re-run replaces it."""
     partition = f"{PARTITION_PREFIX}{day.isoformat()}"
-    calls = _read_partition(calls_fs, f"{layout.curated}/{partition}", CALL_COLUMNS,
+    calls = _read_partition(calls_fs, f"{layout.curated}/{partition}",
                             pa.schema([CURATED_SCHEMA.field(c) for c in CALL_COLUMNS]))
-    quality = _read_partition(quality_fs, f"{layout.call_quality}/{partition}", None,
-                              pa.schema([("customer_id", pa.string())]))
+    quality = _read_partition(quality_fs, f"{layout.call_quality}/{partition}", QUALITY_SCHEMA)
     table = customer_360(calls, quality)
     out_dir = f"{layout.customer_360}/{partition}"
     out_fs.create_dir(out_dir, recursive=True)

@@ -121,3 +121,44 @@ def test_events_and_params_name_the_partitions():
 def test_only_an_explicit_full_resync_copies_every_partition():
     everything = ["call_date=2026-11-01", "call_date=2026-11-02"]
     assert runtime.partitions_wanted({"full_resync": True}, None, lambda: everything) == set(everything)
+
+
+# --------------------------------------------------------------------------- customer_360: call-quality allowlist
+
+
+def _quality(tmp_path, layout, day: str, **extra_columns) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    part = tmp_path / layout.call_quality.removeprefix(str(tmp_path) + "/") / f"call_date={day}"
+    part.mkdir(parents=True)
+    pq.write_table(pa.table({"customer_id": ["c1", "c2"], **extra_columns}), str(part / "part-0.parquet"))
+
+
+def test_customer_360_reads_only_the_allowlisted_quality_columns(tmp_path):
+    import pyarrow.fs as pafs
+    import pyarrow.parquet as pq
+    from callcenter import tasks
+    from callcenter.customer_360 import QUALITY_SCHEMA
+
+    layout = _layout(tmp_path)
+    _quality(tmp_path, layout, "2026-11-24", quality_score=[4.5, 2.0], avg_mos=[4.1, 3.0], dropped_calls=[0, 1],
+             customer_name=["Jane Doe", "John Roe"], customer_phone=["+15551234567", "+15557654321"])
+    fs = pafs.LocalFileSystem()
+    result = tasks.customer_360_day(fs, fs, fs, layout, date(2026, 11, 24))
+    table = pq.read_table(result["path"])
+    assert "customer_name" not in table.column_names and "customer_phone" not in table.column_names
+    assert set(QUALITY_SCHEMA.names) <= set(table.column_names)
+    assert result["quality_only"] == 2
+
+
+def test_a_quality_source_missing_an_allowlisted_column_is_a_schema_error(tmp_path):
+    import pyarrow.fs as pafs
+    from callcenter import tasks
+    from callcenter.customer_360 import SchemaError
+
+    layout = _layout(tmp_path)
+    _quality(tmp_path, layout, "2026-11-24", quality_score=[4.5, 2.0])
+    fs = pafs.LocalFileSystem()
+    with pytest.raises(SchemaError, match="avg_mos, dropped_calls"):
+        tasks.customer_360_day(fs, fs, fs, layout, date(2026, 11, 24))
