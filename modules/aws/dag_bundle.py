@@ -4,15 +4,16 @@
   whose ``source_hash`` is the file's SHA-256, computed at synth. Editing one
   file changes exactly one object; nothing else in the plan moves.
 - ``requirements.txt`` goes to the bucket root. The constraints lock is
-  content-addressed: it ships as ``<dags_prefix>/constraints-<sha256[:16]>.txt`` and
-  the uploaded requirements.txt's ``--constraint`` line is rewritten to that exact
-  name. A new lock is therefore a new key plus a new requirements *version* (MWAA
-  is pinned to object versions, so it reinstalls), and every requirements version
-  keeps naming the constraints it was resolved with instead of one mutable
-  ``constraints.txt`` that an older pinned requirements version would silently
-  re-resolve against on the next worker start.
-- ``plugins.zip`` is built from ``plugins_dir`` (if it has files) with fixed
-  timestamps, so the same sources always give the same bytes.
+  content-addressed and travels INSIDE ``plugins.zip`` as ``constraints-<sha256[:16]>.txt``;
+  the uploaded requirements.txt's ``--constraint`` line is rewritten to
+  ``/usr/local/airflow/plugins/<that name>``. MWAA pins both objects by version and
+  extracts plugins.zip before it installs requirements (the MWAA guide's wheels-in-
+  plugins.zip pattern relies on that), so every container starts from a matching
+  (requirements, constraints) pair, including during an environment update and after a
+  rollback. A lock shipped as its own S3 object would be destroyed, with all its versions,
+  by the deploy that replaces it, while a pinned older requirements version still names it.
+- ``plugins.zip`` is built from ``plugins_dir`` plus ``plugins_extra`` and the lock, with
+  fixed timestamps, so the same sources always give the same bytes.
 - An optional startup script is uploaded the same way, also pinned by version.
 
 Files reach Terraform as cdktf assets (copied into the stack's folder at synth),
@@ -45,7 +46,7 @@ class DagBundleProps:
     dags_dir: Path
     dags_prefix: str = "dags"
     requirements: Path | None = None
-    #: The file requirements.txt's ``--constraint`` line names, shipped in the DAG folder.
+    #: The lock requirements.txt's ``--constraint`` line names; shipped inside plugins.zip.
     constraints: Path | None = None
     plugins_dir: Path | None = None
     #: Extra files put at the root of plugins.zip (name -> source), e.g. Vault's CA as ``vault-ca.pem``:
@@ -92,18 +93,18 @@ def deterministic_zip(directory: Path, target: Path, extra: tuple[tuple[str, Pat
     return target
 
 
-#: Where MWAA puts the DAG folder on its workers; pip reads the constraint from there.
-MWAA_DAGS_PATH = "/usr/local/airflow"
+#: Where MWAA extracts plugins.zip on every container (MWAA guide, "Installing custom plugins").
+MWAA_PLUGINS_PATH = "/usr/local/airflow/plugins"
 _CONSTRAINT_PREFIX = "--constraint "
 
 
-def constraints_key(dags_prefix: str, digest: str) -> str:
-    """The object key of a constraints lock: named by its content, so versions never collide."""
-    return f"{dags_prefix}/constraints-{digest[:16]}.txt"
+def constraints_name(digest: str) -> str:
+    """The lock's name inside plugins.zip: named by its content, so a requirements version names exactly one lock."""
+    return f"constraints-{digest[:16]}.txt"
 
 
-def pin_constraint(requirements: str, key: str) -> str:
-    """``requirements`` with its ``--constraint`` line pointing at ``key`` in MWAA's DAG folder.
+def pin_constraint(requirements: str, name: str) -> str:
+    """``requirements`` with its ``--constraint`` line pointing at ``name`` in MWAA's plugins folder.
 
     MWAA only skips its default constraints for a line starting "-c " or "--constraint "
     (with a space), so the rewritten line keeps that form.
@@ -111,7 +112,7 @@ def pin_constraint(requirements: str, key: str) -> str:
     lines = requirements.splitlines(keepends=True)
     for index, line in enumerate(lines):
         if line.startswith(_CONSTRAINT_PREFIX):
-            lines[index] = f'{_CONSTRAINT_PREFIX}"{MWAA_DAGS_PATH}/{key}"\n'
+            lines[index] = f'{_CONSTRAINT_PREFIX}"{MWAA_PLUGINS_PATH}/{name}"\n'
             return "".join(lines)
     raise ValueError(f'requirements.txt: no line starting with {_CONSTRAINT_PREFIX!r}; MWAA would apply its own constraints')
 
@@ -140,13 +141,13 @@ class DagBundle(Construct):
         for file in bundle_files(props.dags_dir):
             self._upload(f"{props.dags_prefix}/{file.relative_to(props.dags_dir).as_posix()}", file, sha256(file))
 
+        extra = tuple(props.plugins_extra)
         self.requirements: BundledObject | None = None
         if props.requirements is not None and props.requirements.is_file():
             requirements = props.requirements
             if props.constraints is not None and props.constraints.is_file():
-                digest = sha256(props.constraints)
-                name = constraints_key(props.dags_prefix, digest)
-                self._upload(name, props.constraints, digest)
+                name = constraints_name(sha256(props.constraints))
+                extra += ((name, props.constraints),)
                 requirements = _cached(
                     f"requirements-{hashlib.sha256(props.requirements.read_bytes() + name.encode()).hexdigest()[:16]}.txt",
                     lambda target: target.write_text(pin_constraint(props.requirements.read_text(), name)),
@@ -154,10 +155,10 @@ class DagBundle(Construct):
             self.requirements = self._versioned("requirements.txt", requirements, sha256(requirements))
 
         self.plugins: BundledObject | None = None
-        if props.plugins_dir is not None and bundle_files(props.plugins_dir):
+        sources = bundle_files(props.plugins_dir) if props.plugins_dir is not None else []
+        if sources or extra:
             # Content-addressed, so repeated synths reuse one file instead of leaving a new one each time.
-            sources = bundle_files(props.plugins_dir)
-            extra = tuple(sorted(props.plugins_extra))
+            extra = tuple(sorted(extra))
             names = "\n".join([f.relative_to(props.plugins_dir).as_posix() for f in sources] + [n for n, _ in extra])
             inputs = [*sources, *(f for _, f in extra)]
             key = hashlib.sha256(names.encode() + sha256(*inputs).encode()).hexdigest()[:16]

@@ -101,8 +101,13 @@ def variants(tmp_path_factory) -> dict[str, dict]:
     return out
 
 
-def constraints_key(airflow: Path) -> str:
-    return f"dags/constraints-{sha256(airflow / 'constraints.txt')[:16]}.txt"
+def constraints_name(airflow: Path) -> str:
+    return f"constraints-{sha256(airflow / 'constraints.txt')[:16]}.txt"
+
+
+def plugins_entries(variant: dict) -> dict[str, bytes]:
+    with zipfile.ZipFile(variant["dir"] / objects(variant)["plugins.zip"]["source"]) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
 
 
 def objects(variant: dict) -> dict[str, dict]:
@@ -134,14 +139,15 @@ def test_every_file_under_dags_is_one_object_keyed_by_its_path_with_its_hash(var
     found = objects(base)
     assert set(found) == {
         "dags/ingest.py", "dags/callcenter/__init__.py", "dags/callcenter/masking.py", "dags/.airflowignore",
-        constraints_key(base["airflow"]), "requirements.txt", "plugins.zip", "startup.sh",
+        "requirements.txt", "plugins.zip", "startup.sh",
     }
     airflow = base["airflow"]
     for key in ("dags/ingest.py", "dags/callcenter/masking.py", "dags/.airflowignore"):
         assert found[key]["source_hash"] == sha256(airflow / key)
         # The uploaded file is the stack's own copy (a cdktf asset), so the stack folder is self-contained.
         assert (base["dir"] / found[key]["source"]).read_bytes() == (airflow / key).read_bytes()
-    assert found[constraints_key(airflow)]["source_hash"] == sha256(airflow / "constraints.txt")
+    # The lock is no object of its own: it travels in plugins.zip, whose version MWAA pins with requirements'.
+    assert plugins_entries(base)[constraints_name(airflow)] == (airflow / "constraints.txt").read_bytes()
 
 
 def test_the_same_sources_synthesize_identical_objects(variants):
@@ -164,11 +170,18 @@ def test_editing_one_dag_file_changes_exactly_one_object(variants):
 def test_changing_requirements_or_their_lock_changes_the_version_mwaa_pins(variants, edit):
     before, after = objects(variants["same"]), objects(variants[edit])
     changed = {key for key in before.keys() & after.keys() if before[key] != after[key]}
-    assert changed == {"requirements.txt"}
+    # No object appears or disappears: a deploy never deletes a lock an older pinned version still names.
+    assert before.keys() == after.keys()
     if edit == "constraints_edit":
-        # A new lock is a new key; the old requirements versions keep naming the old one.
-        assert after.keys() - before.keys() == {constraints_key(variants[edit]["airflow"])}
-        assert before.keys() - after.keys() == {constraints_key(variants["same"]["airflow"])}
+        # A new lock is a new plugins.zip version (the lock inside it, named by its hash) and a new
+        # requirements version naming it; the old pair stays intact for MWAA to run or roll back to.
+        assert changed == {"requirements.txt", "plugins.zip"}
+        assert constraints_name(variants[edit]["airflow"]) in plugins_entries(variants[edit])
+        assert constraints_name(variants["same"]["airflow"]) not in plugins_entries(variants[edit])
+        plugins_id = logical_ids(variants[edit])["plugins.zip"]
+        assert mwaa(variants[edit])["plugins_s3_object_version"] == f"${{aws_s3_object.{plugins_id}.version_id}}"
+    else:
+        assert changed == {"requirements.txt"}
     requirements_id = logical_ids(variants[edit])["requirements.txt"]
     assert mwaa(variants[edit])["requirements_s3_path"] == "requirements.txt"
     # MWAA pins the version of exactly the object whose content changed, so Terraform updates the environment.
@@ -176,9 +189,9 @@ def test_changing_requirements_or_their_lock_changes_the_version_mwaa_pins(varia
     airflow = variants[edit]["airflow"]
     uploaded = variants[edit]["dir"] / after["requirements.txt"]["source"]
     assert after["requirements.txt"]["source_hash"] == sha256(uploaded)
-    # The uploaded requirements name exactly the constraints object shipped with them, in MWAA's DAG folder.
+    # The uploaded requirements name exactly the lock shipped with them, where MWAA extracts plugins.zip.
     first, *rest = uploaded.read_text().splitlines()
-    assert first == f'--constraint "/usr/local/airflow/{constraints_key(airflow)}"'
+    assert first == f'--constraint "/usr/local/airflow/plugins/{constraints_name(airflow)}"'
     assert rest == (airflow / "requirements.txt").read_text().splitlines()[1:]
 
 
@@ -186,7 +199,7 @@ def test_requirements_without_a_constraint_line_are_refused():
     from modules.aws.dag_bundle import pin_constraint
 
     with pytest.raises(ValueError, match="--constraint"):
-        pin_constraint("--constraint=/x.txt\napache-airflow\n", "dags/constraints-0.txt")
+        pin_constraint("--constraint=/x.txt\napache-airflow\n", "constraints-0.txt")
 
 
 def test_plugins_zip_and_startup_script_are_pinned_by_version(variants):
@@ -197,6 +210,7 @@ def test_plugins_zip_and_startup_script_are_pinned_by_version(variants):
     assert env["startup_script_s3_path"] == "startup.sh"
     assert env["startup_script_s3_object_version"] == f"${{aws_s3_object.{ids['startup.sh']}.version_id}}"
     with zipfile.ZipFile(base["dir"] / found["plugins.zip"]["source"]) as archive:
-        assert archive.namelist() == ["operators.py", "vault-ca.pem"]  # dev ships its Vault CA (vault.ca_file)
+        # dev ships its Vault CA (vault.ca_file) and the lock requirements.txt names.
+        assert archive.namelist() == ["operators.py", constraints_name(base["airflow"]), "vault-ca.pem"]
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     assert "startup_script_s3_path" not in mwaa(variants["same"])

@@ -77,9 +77,12 @@ def test_requirements_are_pinned_by_object_version(stacks, env_name):
     requirements = logical(stack, "aws_s3_object", "dag-bundle/object-requirements.txt")
     assert objects["dag-bundle/object-requirements.txt"]["key"] == mwaa["requirements_s3_path"] == "requirements.txt"
     assert mwaa["requirements_s3_object_version"] == ref("aws_s3_object", requirements, "version_id")
-    # The lock ships content-addressed in the DAG folder, where the uploaded requirements' --constraint line points.
-    (constraints,) = [o["key"] for o in objects.values() if o["key"].startswith("dags/constraints-")]
-    assert re.fullmatch(r"dags/constraints-[0-9a-f]{16}\.txt", constraints)
+    # The lock ships content-addressed inside plugins.zip (pinned with it), where the uploaded requirements'
+    # --constraint line points; no lock object of its own, which a deploy could delete under a pinned version.
+    assert not [o["key"] for o in objects.values() if "constraints" in o["key"]]
+    uploaded = (stack.path / objects["dag-bundle/object-requirements.txt"]["source"]).read_text().splitlines()[0]
+    assert re.fullmatch(r'--constraint "/usr/local/airflow/plugins/constraints-[0-9a-f]{16}\.txt"', uploaded)
+    assert mwaa["plugins_s3_object_version"] == ref("aws_s3_object", logical(stack, "aws_s3_object", "dag-bundle/object-plugins.zip"), "version_id")
 
 
 @pytest.mark.parametrize("env_name", [*CLOUD, "local"])
