@@ -8,7 +8,9 @@ find_exports -> ingest_export (one mapped task per new export) -> reconcile -> s
   export is done (trigger rule all_done), totals the succeeded ones and announces
   their partitions; all_exports_ingested then fails the run, so it shows red while
   the good exports are already published and distributed. The failed export has
-  no marker and is retried by the next run.
+  no marker and is retried by the next run; after MAX_EXPORT_FAILURES failed
+  runs in a row it is moved to the raw zone's dead_letter/ with a reason file
+  (exception class only) and no longer retried.
 - At most MAX_BATCH exports per run, oldest first; the rest go to the next runs.
 - Reconciliation errors fail at once (AirflowFailException): a retry cannot fix them.
 
@@ -50,12 +52,24 @@ def call_records_ingest() -> None:
     # Each export is validated, masked and published on its own; at most two at a
     # time, because each one holds a batch of records in memory.
     @task(max_active_tis_per_dagrun=2)
-    def ingest_export(path: str) -> dict:
+    def ingest_export(path: str, ti=None) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
         from callcenter import runtime, tasks
 
-        with runtime.fail_fast():
-            summary = tasks.ingest_export(runtime.filesystem(AWS_CONN_ID), runtime.layout(), path,
-                                          runtime.masking_key())
+        fs, layout = runtime.filesystem(AWS_CONN_ID), runtime.layout()
+        try:
+            with runtime.fail_fast():
+                summary = tasks.ingest_export(fs, layout, path, runtime.masking_key())
+        except Exception as exc:
+            # The run's last attempt (retry only while try_number <= max_tries, Airflow 3.3.1
+            # models/taskinstance.py is_eligible_to_retry) or a no-retry error: count it; at
+            # MAX_EXPORT_FAILURES runs in a row the export goes to dead_letter/.
+            if isinstance(exc, AirflowFailException) or ti is None or ti.try_number > ti.max_tries:
+                moved = tasks.record_failure(fs, layout, path, exc.__cause__ or exc)
+                if moved:
+                    raise AirflowFailException(f"{path} failed {type(exc).__name__} too often; "
+                                               f"moved to {moved}") from exc
+            raise
         print(f"in={summary['records_in']} curated={summary['curated']} quarantined={summary['quarantined']} "
               f"reasons={summary['reasons']}")
         return summary

@@ -28,6 +28,10 @@ LAYOUT_VARIABLE = f"{DOMAIN}_layout"  # JSON of Layout
 DATASET = "call_records"
 RAW_INCOMING = f"{DATASET}/incoming"  # producers drop JSON-lines exports here
 RAW_PROCESSED = f"{DATASET}/_processed"  # one marker per ingested export
+RAW_FAILED = f"{DATASET}/_failed"  # consecutive-failure count per export (no record content)
+RAW_DEAD_LETTER = f"{DATASET}/dead_letter"  # exports given up on, each with a .reason.json
+#: An export whose ingest fails this many runs in a row is moved to dead_letter/.
+MAX_EXPORT_FAILURES = 3
 EXPORT_SUFFIXES = (".jsonl", ".json", ".ndjson")
 CALL_QUALITY = "sources/call_quality"  # Azure: one Parquet table per call_date
 CUSTOMER_360 = "customer_360"  # GCS exports: one Parquet table per call_date
@@ -73,6 +77,14 @@ class Layout:
     @property
     def processed(self) -> str:
         return f"{self.raw_bucket}/{RAW_PROCESSED}"
+
+    @property
+    def failed(self) -> str:
+        return f"{self.raw_bucket}/{RAW_FAILED}"
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.raw_bucket}/{RAW_DEAD_LETTER}"
 
     @property
     def curated(self) -> str:

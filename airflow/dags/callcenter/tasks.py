@@ -20,7 +20,7 @@ from callcenter.contract import CURATED_SCHEMA, PARTITION_COLUMN
 from callcenter.customer_360 import QUALITY_SCHEMA, SchemaError, customer_360
 from callcenter.distribute import distribute_partition
 from callcenter.ingest import ReconciliationError, ingest, reconcile, source_key
-from callcenter.layout import EXPORT_SUFFIXES, MAX_BATCH, Layout
+from callcenter.layout import EXPORT_SUFFIXES, MAX_BATCH, MAX_EXPORT_FAILURES, Layout
 
 PARTITION_PREFIX = f"{PARTITION_COLUMN}="
 CALL_COLUMNS = ["customer_id", "duration", "sentiment", "call_start_time"]
@@ -73,6 +73,36 @@ def pending_exports(fs: pafs.FileSystem, layout: Layout, *, reprocess: bool = Fa
     return pending
 
 
+def _failure_path(layout: Layout, export_path: str) -> str:
+    return f"{layout.failed}/{source_key(export_path)}.json"
+
+
+def record_failure(fs: pafs.FileSystem, layout: Layout, export_path: str, error: BaseException,
+                   limit: int = MAX_EXPORT_FAILURES) -> str | None:
+    """Count one more failed run of `export_path`; at `limit` in a row, move the export
+    to dead_letter/ next to a reason file (exception class and count only, never the
+    message: it may quote a record) so no run retries it. Returns the dead-letter path."""
+    path = _failure_path(layout, export_path)
+    failures = int((_read_json(fs, path) or {}).get("failures", 0)) + 1
+    error_class = type(error).__name__
+    if failures < limit:
+        _write_json(fs, path, {"failures": failures, "error": error_class})
+        return None
+    target = f"{layout.dead_letter}/{export_path[len(layout.incoming) + 1:]}"
+    fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
+    fs.move(export_path, target)
+    _write_json(fs, f"{target}.reason.json", {"failures": failures, "error": error_class})
+    fs.delete_file(path)
+    return target
+
+
+def clear_failures(fs: pafs.FileSystem, layout: Layout, export_path: str) -> None:
+    """A success ends the streak."""
+    path = _failure_path(layout, export_path)
+    if fs.get_file_info(path).type == pafs.FileType.File:
+        fs.delete_file(path)
+
+
 def failed_exports(paths: list[str], summaries: list[dict]) -> list[str]:
     """The exports of `paths` with no summary: their ingest task failed."""
     return sorted(set(paths) - {s["source"] for s in summaries})
@@ -97,6 +127,7 @@ def ingest_export(fs: pafs.FileSystem, layout: Layout, export_path: str, key: by
         "seconds": round(time.monotonic() - started, 3),
     }
     _write_json(fs, marker_path(layout, export_path), {**summary, **_identity(info)})
+    clear_failures(fs, layout, export_path)
     return summary
 
 

@@ -162,3 +162,34 @@ def test_a_quality_source_missing_an_allowlisted_column_is_a_schema_error(tmp_pa
     fs = pafs.LocalFileSystem()
     with pytest.raises(SchemaError, match="avg_mos, dropped_calls"):
         tasks.customer_360_day(fs, fs, fs, layout, date(2026, 11, 24))
+
+
+def test_an_export_failing_three_runs_in_a_row_goes_to_dead_letter(tmp_path):
+    import json
+    import os
+
+    import pyarrow.fs as pafs
+    from callcenter import tasks
+    from callcenter.layout import MAX_EXPORT_FAILURES
+
+    layout = _layout(tmp_path)
+    os.makedirs(f"{layout.incoming}/2026")
+    export = f"{layout.incoming}/2026/calls.jsonl"
+    with open(export, "w") as f:
+        f.write('{"customer_phone": "+15551234567"}\n')
+    fs = pafs.LocalFileSystem()
+    error = ValueError("record 1: +15551234567 is not a call")
+    assert MAX_EXPORT_FAILURES == 3
+    assert tasks.record_failure(fs, layout, export, error) is None
+    tasks.clear_failures(fs, layout, export)  # a success in between ends the streak
+    assert tasks.record_failure(fs, layout, export, error) is None
+    assert tasks.record_failure(fs, layout, export, error) is None
+    assert os.path.exists(export) and tasks.pending_exports(fs, layout) == [export]
+    moved = tasks.record_failure(fs, layout, export, error)
+    assert moved == f"{layout.dead_letter}/2026/calls.jsonl" and os.path.exists(moved)
+    assert tasks.pending_exports(fs, layout) == []  # no longer retried
+    with open(f"{moved}.reason.json") as f:
+        reason = f.read()
+    assert json.loads(reason) == {"error": "ValueError", "failures": 3}
+    assert "5551234567" not in reason
+    assert os.listdir(layout.failed) == []
