@@ -33,10 +33,10 @@ from stacks.aws_orchestration import AwsOrchestrationStack
 
 base = load_environment(Path("environments/dev.yaml"))
 for variant in json.loads(sys.argv[1]):
-    env = base
-    if variant["startup_script"]:
-        env = base.model_copy(update={"orchestration": base.orchestration.model_copy(
-            update={"startup_script": variant["startup_script"]})})
+    # "update": {section: {field: value}} overrides dev's file for this variant.
+    env = base.model_copy(update={
+        section: getattr(base, section).model_copy(update=fields) for section, fields in variant["update"].items()
+    })
     app = App(outdir=variant["outdir"])
     network, platform = AwsNetworkStack(app, env), AwsPlatformStack(app, env)
     AwsOrchestrationStack(app, env, network, platform, airflow_dir=Path(variant["airflow_dir"]))
@@ -86,18 +86,24 @@ def variants(tmp_path_factory) -> dict[str, dict]:
             "apache-airflow-providers-amazon==9.1.0\n")),
     }
     specs = [
-        {"outdir": str(tmp / name / "out"), "airflow_dir": str(path), "startup_script": "startup.sh" if name == "base" else None}
+        {"outdir": str(tmp / name / "out"), "airflow_dir": str(path),
+         "update": {"orchestration": {"startup_script": "startup.sh"}} if name == "base" else {}}
         for name, path in dirs.items()
     ]
+    return {name: {**synthesized, "airflow": dirs[name]} for name, synthesized in zip(dirs, synth_variants(specs))}
+
+
+def synth_variants(specs: list[dict]) -> list[dict]:
+    """Synthesize dev's orchestration stack once per spec (outdir, airflow_dir, update), in one subprocess."""
     env = {k: v for k, v in os.environ.items() if k != "CDKTF_OUTDIR"}
     result = subprocess.run(
         [sys.executable, "-c", DRIVER, json.dumps(specs)], cwd=REPO, env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr[-4000:]
-    out = {}
-    for name, spec in zip(dirs, specs):
+    out = []
+    for spec in specs:
         stack_dir = Path(spec["outdir"]) / "stacks" / STACK
-        out[name] = {"doc": json.loads((stack_dir / "cdk.tf.json").read_text()), "dir": stack_dir, "airflow": dirs[name]}
+        out.append({"doc": json.loads((stack_dir / "cdk.tf.json").read_text()), "dir": stack_dir})
     return out
 
 

@@ -7,37 +7,19 @@ generated CA; only the plugins object may differ between the two.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import zipfile
-from pathlib import Path
 
 import pytest
 
 from stacks.mwaa_options import MWAA_PLUGINS_PATH, VAULT_CA_NAME
 from tests.certs import generate_ca
 from tests.conftest import REPO
-from tests.stacks.test_dag_bundle import STACK, make_airflow, mwaa, objects
-
-DRIVER = """
-import json, os, sys
-from pathlib import Path
-from cdktf import App
-from environments.schema import load_environment
-from stacks.aws import AwsNetworkStack, AwsPlatformStack
-from stacks.aws_orchestration import AwsOrchestrationStack
-
-base = load_environment(Path("environments/dev.yaml"))
-for variant in json.loads(sys.argv[1]):
-    env = base.model_copy(update={"vault": base.vault.model_copy(update={"ca_file": variant["ca_file"]})})
-    app = App(outdir=variant["outdir"])
-    network, platform = AwsNetworkStack(app, env), AwsPlatformStack(app, env)
-    AwsOrchestrationStack(app, env, network, platform, airflow_dir=Path(variant["airflow_dir"]))
-    app.synth()
-sys.stdout.flush()
-os._exit(0)
-"""
+from tests.stacks.test_dag_bundle import (
+    make_airflow,
+    mwaa,
+    objects,
+    plugins_entries,
+    synth_variants,
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,35 +28,22 @@ def synths(tmp_path_factory) -> dict[str, dict]:
     airflow = make_airflow(tmp / "airflow")
     other = generate_ca(tmp / "other-ca.pem", "other test CA")
     cas = {"shipped": "environments/certs/dev-vault-ca.pem", "other": str(other)}
-    specs = [{"outdir": str(tmp / name), "airflow_dir": str(airflow), "ca_file": ca} for name, ca in cas.items()]
-    env = {k: v for k, v in os.environ.items() if k != "CDKTF_OUTDIR"}
-    result = subprocess.run(
-        [sys.executable, "-c", DRIVER, json.dumps(specs)], cwd=REPO, env=env, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    out = {}
-    for (name, ca), spec in zip(cas.items(), specs):
-        stack_dir = Path(spec["outdir"]) / "stacks" / STACK
-        out[name] = {"doc": json.loads((stack_dir / "cdk.tf.json").read_text()), "dir": stack_dir, "ca": REPO / ca}
-    return out
-
-
-def plugin_entries(variant: dict) -> dict[str, bytes]:
-    with zipfile.ZipFile(variant["dir"] / objects(variant)["plugins.zip"]["source"]) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
+    specs = [{"outdir": str(tmp / name), "airflow_dir": str(airflow), "update": {"vault": {"ca_file": ca}}}
+             for name, ca in cas.items()]
+    return {name: {**synthesized, "ca": REPO / ca} for (name, ca), synthesized in zip(cas.items(), synth_variants(specs))}
 
 
 def test_plugins_zip_carries_the_configured_ca_byte_for_byte(synths):
     shipped = synths["shipped"]
-    assert plugin_entries(shipped)[VAULT_CA_NAME] == (REPO / "environments/certs/dev-vault-ca.pem").read_bytes()
-    assert plugin_entries(synths["other"])[VAULT_CA_NAME] == synths["other"]["ca"].read_bytes()
+    assert plugins_entries(shipped)[VAULT_CA_NAME] == (REPO / "environments/certs/dev-vault-ca.pem").read_bytes()
+    assert plugins_entries(synths["other"])[VAULT_CA_NAME] == synths["other"]["ca"].read_bytes()
 
 
 def test_backend_verify_points_where_plugins_zip_puts_the_ca(synths):
     options = mwaa(synths["shipped"])["airflow_configuration_options"]
     kwargs = json.loads(options["secrets.backend_kwargs"])
     assert kwargs["verify"] == "/usr/local/airflow/plugins/vault-ca.pem"
-    assert kwargs["verify"] == f"{MWAA_PLUGINS_PATH}/{VAULT_CA_NAME}" and VAULT_CA_NAME in plugin_entries(synths["shipped"])
+    assert kwargs["verify"] == f"{MWAA_PLUGINS_PATH}/{VAULT_CA_NAME}" and VAULT_CA_NAME in plugins_entries(synths["shipped"])
 
 
 def test_a_ca_change_moves_exactly_the_plugins_object(synths):
