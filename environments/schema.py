@@ -573,6 +573,31 @@ class Budget(Strict):
     alert_emails: Annotated[list[EmailStr], Field(min_length=1)]
 
 
+#: CloudWatch Logs retention values (PutRetentionPolicy) of a year or more (checkov CKV_AWS_338).
+LogRetentionDays = Literal[365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+
+
+class Ci(Strict):
+    """The GitHub repository whose Actions may deploy this environment (stacks/bootstrap.py trusts it via OIDC)."""
+
+    repository: Annotated[
+        str, _rule(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}", "must be a GitHub repository, owner/name")
+    ]
+    #: The branch deployments run from (GCP's attribute condition checks it; GitHub's environment
+    #: protection rules should allow only it).
+    branch: Annotated[str, _rule(r"[A-Za-z0-9._/-]{1,100}", "must be a branch name, e.g. main")] = "main"
+    #: The GitHub environment whose jobs deploy (token subject repo:<owner>/<name>:environment:<this>).
+    environment: Identifier
+
+
+class Alerts(Strict):
+    """Who hears of alarms (the SNS alerts topic's e-mail subscribers) and how long logs are kept."""
+
+    emails: list[EmailStr] = []
+    #: Retention of the MWAA log groups (created by Terraform before MWAA would create them without one).
+    log_retention_days: LogRetentionDays = 365
+
+
 class Environment(Strict):
     name: Identifier
     #: Short organisation prefix for every derived name (kept short for Azure's 24 characters).
@@ -592,6 +617,9 @@ class Environment(Strict):
     domains: Annotated[list[Domain], Field(min_length=1)]
     state: Annotated[S3State | LocalState, Field(discriminator="backend")]
     budget: Budget
+    #: Unset: no bootstrap stack (no CI deploys this environment, e.g. local).
+    ci: Ci | None = None
+    alerts: Alerts = Alerts()
 
     def domain(self, name: str) -> Domain:
         return next(d for d in self.domains if d.name == name)

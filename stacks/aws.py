@@ -13,13 +13,14 @@ from constructs import Construct
 
 from environments import naming
 from environments.schema import Environment
-from modules.aws.alerts_topic import AlertsTopic, AlertsTopicProps
+from modules.aws.alerts_topic import AlertsTopic, AlertsTopicProps, publisher_key_statements
 from modules.aws.budget import Budget, BudgetProps
 from modules.aws.data_domain import DataDomain, DataDomainProps
 from modules.aws.domain_pipeline_role import DomainPipelineRole, DomainPipelineRoleProps
 from modules.aws.glue_security_configuration import GlueSecurityConfiguration, GlueSecurityConfigurationProps
 from modules.aws.kms_key import KmsKey, KmsKeyProps
 from modules.aws.mwaa_execution_role import MwaaExecutionRole, MwaaExecutionRoleProps
+from modules.aws.mwaa_log_groups import MwaaLogGroups, MwaaLogGroupsProps
 from modules.aws.resolver import ResolverEndpoints, ResolverEndpointsProps
 from modules.aws.secure_bucket import SecureBucket, SecureBucketProps, Tiering
 from modules.aws.transit_gateway import TransitGateway, TransitGatewayProps
@@ -120,12 +121,15 @@ class AwsPlatformStack(PlatformStack):
         aws, protect = env.aws, env.aws.protect_stateful
         tls_only, events = aws.tls_only_buckets.enabled, aws.bucket_events.enabled
         # One customer-managed key for the environment's lake; CloudWatch Logs may use it
-        # for the Glue crawler logs and MWAA's logs.
+        # for the Glue crawler logs and MWAA's logs, CloudWatch alarms and EventBridge only to
+        # publish to the alerts topic (its encryption context; review #23).
+        alerts_name = _name(env, "alerts")
         self.key = KmsKey(
             self, "lake-key",
             KmsKeyProps(
                 alias=_name(env, "lake"), description=f"{env.name} data lake key",
                 account_id=aws.account_id, region=aws.region, allow_cloudwatch_logs=True, prevent_destroy=protect,
+                extra_statements=publisher_key_statements(alerts_name, aws.account_id, aws.region),
             ),
         )
         t = env.storage.tiering
@@ -162,7 +166,9 @@ class AwsPlatformStack(PlatformStack):
             )
             for d in env.domains
         }
-        self.alerts = AlertsTopic(self, "alerts", AlertsTopicProps(name=_name(env, "alerts"), kms_key_arn=self.key.arn))
+        self.alerts = AlertsTopic(self, "alerts", AlertsTopicProps(
+            name=alerts_name, kms_key_arn=self.key.arn, account_id=aws.account_id, emails=tuple(env.alerts.emails),
+        ))
         if aws.budget.enabled:
             Budget(
                 self, "budget",
@@ -187,6 +193,12 @@ class AwsPlatformStack(PlatformStack):
             ),
         )
         self.mwaa_environment_name = naming.mwaa_environment(env.prefix, env.name)
+        if env.orchestration.mwaa.enabled:
+            # Before MWAA exists, so MWAA finds them (with retention and the key) instead of creating them bare.
+            MwaaLogGroups(self, "mwaa-logs", MwaaLogGroupsProps(
+                environment_name=self.mwaa_environment_name, retention_days=env.alerts.log_retention_days,
+                kms_key_arn=self.key.arn,
+            ))
         self.mwaa_role = MwaaExecutionRole(
             self, "mwaa-execution-role",
             MwaaExecutionRoleProps(

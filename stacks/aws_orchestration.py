@@ -16,6 +16,7 @@ from constructs import Construct
 
 from environments.schema import AIRFLOW_DIR, Environment
 from environments.vault_ca import REPO_DIR
+from modules.aws.alarms import MwaaAlarms, MwaaAlarmsProps
 from modules.aws.dag_bundle import DagBundle, DagBundleProps
 from modules.aws.mwaa_environment import MwaaEnvironment, MwaaEnvironmentProps
 from stacks import providers
@@ -74,3 +75,7 @@ class AwsOrchestrationStack(PlatformStack):
                     egress_tcp_ports=tuple(sorted({443, vault_port(env)})),
                 ),
             )
+            MwaaAlarms(self, "mwaa-alarms", MwaaAlarmsProps(
+                name=platform.mwaa_environment_name, environment_name=platform.mwaa_environment_name,
+                topic_arn=platform.alerts_topic_arn,
+            ))

@@ -39,6 +39,8 @@ class KmsKeyProps:
     region: str
     #: Let CloudWatch Logs encrypt this account's log groups with the key.
     allow_cloudwatch_logs: bool = False
+    #: Further key-policy statements (e.g. services that publish to an encrypted SNS topic).
+    extra_statements: tuple[Statement, ...] = ()
     deletion_window_days: int = 30
     prevent_destroy: bool = False
 
@@ -66,6 +68,7 @@ class KmsKey(Construct):
                     ),
                 )
             )
+        statements += props.extra_statements
         self.key = AwsKmsKey(
             self, "key",
             description=props.description,
