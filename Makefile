@@ -32,7 +32,7 @@ CDKTF := node_modules/.bin/cdktf
 ENVIRONMENTS := $(basename $(notdir $(wildcard environments/*.yaml)))
 SCANNED_ENVS := dev staging prod
 
-.PHONY: airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy drift vault-seed policy clean
+.PHONY: bootstrap airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy drift vault-seed policy clean
 
 help:
 	@echo "make setup            install the toolchains (IaC venv, cdktf CLI, Airflow venv) into this folder"
@@ -42,7 +42,9 @@ help:
 	@echo "make bench            synth eager vs lazy; pipeline baseline vs ours"
 	@echo "make demo             the whole flow on local stand-ins"
 	@echo "make plan ENV=dev     cdktf plan for every dev-* stack (environments: $(ENVIRONMENTS))"
-	@echo "make deploy ENV=dev   cdktf deploy 'dev-*'"
+	@echo "make deploy ENV=dev   cdktf deploy 'dev-*' except dev-bootstrap"
+	@echo "make bootstrap ENV=dev  (admin, once) the OIDC trust GitHub Actions deploys dev through"
+	@echo "make drift ENV=dev    what changed behind Terraform's back; exit 2 on drift"
 	@echo "make vault-seed ENV=dev  the DAGs' connections, layout and masking key into dev's Vault"
 	@echo "make diagram ENV=prod the network picture of one environment, from its synthesized stacks (docs/)"
 
@@ -112,8 +114,13 @@ LOCK_FLAG = $(if $(shell grep -l filesystem_mirror .cache/terraform.rc 2>/dev/nu
 plan: check-env setup synth
 	$(PY) scripts/plan_env.py --env '$(ENV)' --cdktf $(CDKTF) $(if $(LOCK_FLAG),--skip-provider-lock)
 
+# Every stack but <env>-bootstrap (minimatch extglob): CI's deploy role must not touch its own trust.
 deploy: check-env setup
-	$(CDKTF) deploy '$(ENV)-*' $(LOCK_FLAG)
+	$(CDKTF) deploy '$(ENV)-!(bootstrap)' $(LOCK_FLAG)
+
+# Once per environment, by an administrator: the OIDC trust CI deploys through (stacks/bootstrap.py).
+bootstrap: check-env setup
+	$(CDKTF) deploy '$(ENV)-bootstrap' $(LOCK_FLAG)
 
 # What changed behind Terraform's back (refresh-only plan per stack, in plan_env's order):
 # one table; exit 0 clean, 2 drift, 1 error (scripts/drift.py).

@@ -12,6 +12,7 @@ from environments.schema import Environment
 from stacks.aws import AwsNetworkStack, AwsPlatformStack
 from stacks.aws_orchestration import AwsOrchestrationStack
 from stacks.azure import AzureNetworkStack, AzurePlatformStack
+from stacks.bootstrap import BootstrapStack
 from stacks.fabric import AwsFabricStack, AzureFabricStack, GcpFabricStack, vault_host
 from stacks.gcp import GcpNetworkStack, GcpPlatformStack
 from stacks.vault import VaultStack
@@ -36,6 +37,8 @@ def compose(app: App, env: Environment) -> None:
         aws_fabric = AwsFabricStack(app, env, aws_network, gcp_network, azure_network)
         gcp_fabric = GcpFabricStack(app, env, gcp_network, aws_network, aws_fabric, azure_network)
         AzureFabricStack(app, env, azure_network, aws_fabric, gcp_network, gcp_fabric)
+    if env.ci is not None:
+        BootstrapStack(app, env)  # CI's OIDC trust; deployed by an admin, never by CI (`make bootstrap`)
     # Vault consumes the clouds' attributes (MWAA role, buckets, GKE endpoint); nothing references Vault back.
     VaultStack(app, env, aws=aws_platform, gcp=gcp_platform, azure=azure_platform)
 

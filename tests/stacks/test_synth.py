@@ -16,6 +16,8 @@ FABRIC_COMPONENTS = ["aws-fabric", "gcp-fabric", "azure-fabric"]
 
 def expected_stacks(env) -> set[str]:
     names = {f"{env.name}-{c}" for c in COMPONENTS}
+    if env.ci is not None:
+        names.add(f"{env.name}-bootstrap")
     if not env.gcp.terraform.enabled:
         names -= {f"{env.name}-gcp-network", f"{env.name}-gcp-platform"}
     if not env.azure.terraform.enabled:
