@@ -4,6 +4,8 @@
 #   scripts/setup_airflow_env.sh            install/sync; a no-op when nothing changed
 #   scripts/setup_airflow_env.sh --compile  re-lock airflow/constraints.txt, then sync
 #   scripts/setup_airflow_env.sh --force    rebuild even if the stamp matches
+#   AIRFLOW_VENV=/some/dir scripts/setup_airflow_env.sh   build that venv instead (a candidate next to a
+#                                           .venv-airflow that others are using; default: .venv-airflow)
 #
 # Why uv: pip backtracks for 20+ minutes on Airflow 3 + providers without a lock;
 # uv resolves in ~25 s. Why --compile-bytecode: this machine sets
@@ -13,11 +15,17 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 AIRFLOW_DIR="$ROOT/airflow"
-VENV="$ROOT/.venv-airflow"
+VENV="${AIRFLOW_VENV:-$ROOT/.venv-airflow}"
 REQ="$AIRFLOW_DIR/requirements.txt"
 REQ_DEV="$AIRFLOW_DIR/requirements-dev.txt"
 LOCK="$AIRFLOW_DIR/constraints.txt"
 MWAA_PINS="$AIRFLOW_DIR/mwaa-essential-constraints.txt"
+# The image's own constraints (official constraints-3.3.1/constraints-3.12.txt) and its preinstalled packages
+# (its bill of materials): the lock is resolved inside both, so installing requirements.txt on MWAA moves nothing
+# the image runs and only adds what the DAGs import.
+MWAA_AIRFLOW_CONSTRAINTS="$AIRFLOW_DIR/mwaa-airflow-constraints.txt"
+MWAA_IMAGE_PACKAGES="$AIRFLOW_DIR/mwaa-image-packages.txt"
+OVERRIDES="$AIRFLOW_DIR/constraint-overrides.txt"  # the few, reasoned departures from the official constraints
 STAMP="$VENV/.setup-stamp"
 # The interpreter of the MWAA image this requirements file targets (aws/amazon-mwaa-docker-images,
 # images/airflow/3.3.1/Dockerfile.base.j2: PYTHON_VERSION 3.12.x): the venv, the lock and every
@@ -39,7 +47,7 @@ for arg in "$@"; do
   case "$arg" in
     --compile) mode="compile" ;;
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) die "unknown flag '$arg' (expected --compile, --force or --help)" ;;
   esac
 done
@@ -59,7 +67,7 @@ find_python() {
   return 1
 }
 PYTHON="$(find_python)" || die "python $PYTHON_VERSION not found (MWAA's Airflow 3.3.1 image runs it): install it, e.g. pyenv install $PYTHON_VERSION, or your OS package python$PYTHON_VERSION"
-for f in "$REQ" "$REQ_DEV" "$MWAA_PINS"; do
+for f in "$REQ" "$REQ_DEV" "$MWAA_PINS" "$MWAA_AIRFLOW_CONSTRAINTS" "$MWAA_IMAGE_PACKAGES" "$OVERRIDES"; do
   [[ -f "$f" ]] || die "missing input file $f"
 done
 
@@ -82,9 +90,17 @@ if [[ "$mode" == "compile" ]]; then
   # Start from the current lock: uv keeps its pins unless a requirement changed, so a re-lock
   # moves only what it must instead of upgrading the whole closure.
   cp "$LOCK" "$tmp_lock" 2>/dev/null || true
+  # uv applies a constraint even to an overridden package, so the official constraints go in without the
+  # overridden names (matched as normalised names: lower case, runs of -_. as one -).
+  overridden="$(sed -nE 's/^([A-Za-z0-9._-]+)==.*/\1/p' "$OVERRIDES" | tr 'A-Z_.' 'a-z--' | paste -sd'|')"
+  tr 'A-Z_.' 'a-z--' < "$MWAA_AIRFLOW_CONSTRAINTS" | paste -d'\t' - "$MWAA_AIRFLOW_CONSTRAINTS" \
+    | awk -F'\t' -v skip="^(${overridden:-^})==" '$1 !~ skip { print $2 }' > "$ROOT/.cache/mwaa-airflow-constraints.kept.txt"
   (cd "$ROOT" && uv pip compile \
       ".cache/airflow-requirements.local.txt" "airflow/requirements-dev.txt" \
       --constraint "airflow/mwaa-essential-constraints.txt" \
+      --constraint ".cache/mwaa-airflow-constraints.kept.txt" \
+      --constraint "airflow/mwaa-image-packages.txt" \
+      --override "airflow/constraint-overrides.txt" \
       --python-version "$PYTHON_VERSION" \
       --python-platform x86_64-unknown-linux-gnu \
       --custom-compile-command "scripts/setup_airflow_env.sh --compile" \
