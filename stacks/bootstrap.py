@@ -32,7 +32,7 @@ class BootstrapStack(PlatformStack):
         providers.aws(self)
         aws = GithubOidc(self, "github-aws", GithubOidcProps(
             base=base, account_id=env.aws.account_id, region=env.aws.region, repository=ci.repository,
-            environment=ci.environment, state_bucket=getattr(env.state, "bucket", None),
+            environment=ci.environment, branch=ci.branch, state_bucket=getattr(env.state, "bucket", None),
         ))
         outputs.update(aws_deploy_role_arn=aws.deploy_role.arn, aws_plan_role_arn=aws.plan_role.arn)
         if env.gcp.terraform.enabled:
@@ -50,7 +50,7 @@ class BootstrapStack(PlatformStack):
             providers.azurerm(self)
             azure = FederatedCredential(self, "github-azure", FederatedCredentialProps(
                 base=base, subscription_id=env.azure.subscription_id, location=env.azure.location,
-                repository=ci.repository, environment=ci.environment,
+                repository=ci.repository, environment=ci.environment, branch=ci.branch,
             ))
             outputs.update(azure_deploy_client_id=azure.deploy.client_id, azure_plan_client_id=azure.plan.client_id)
         for name, value in outputs.items():

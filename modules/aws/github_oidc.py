@@ -8,8 +8,9 @@
   where the service has resource-level permissions, and on ``*`` limited to the environment's
   region where it has not (EC2 networking, Route 53 Resolver). It may never change its own trust
   or the plan role's, nor read the lake's objects.
-- Plan role: pull-request jobs of the same repository (``sub`` = ``repo:<owner>/<repo>:pull_request``);
-  read-only, minus object and secret reads, plus the state objects Terraform plans against.
+- Plan role: pull-request jobs of the same repository (``sub`` = ``repo:<owner>/<repo>:pull_request``)
+  and the scheduled drift check on the deploy branch (``repo:<owner>/<repo>:ref:refs/heads/<branch>``);
+  read-only, minus lake object and secret reads, plus the state objects Terraform plans against.
 
 The account-wide provider ``token.actions.githubusercontent.com`` exists once per account; AWS
 validates GitHub's certificate itself, so no thumbprint is pinned (IAM user guide, "Create an
@@ -111,17 +112,18 @@ class GithubOidcProps:
     region: str
     repository: str
     environment: str
+    branch: str = "main"
     #: The S3 state bucket (None: local state, nothing to grant).
     state_bucket: str | None = None
 
 
-def _trust(provider_arn: str, subject: str) -> Statement:
+def _trust(provider_arn: str, subjects: tuple[str, ...]) -> Statement:
     return Statement(
         "GithubActionsOfThisRepository", ("sts:AssumeRoleWithWebIdentity",),
         principals=(("Federated", (provider_arn,)),),
         conditions=(
             Condition("StringEquals", f"{GITHUB_ISSUER}:aud", (AUDIENCE,)),
-            Condition("StringEquals", f"{GITHUB_ISSUER}:sub", (subject,)),
+            Condition("StringEquals", f"{GITHUB_ISSUER}:sub", subjects),
         ),
     )
 
@@ -180,20 +182,20 @@ class GithubOidc(Construct):
         )
         repo = f"repo:{props.repository}"
         self.deploy_role = self._role(
-            "deploy", props, f"{repo}:environment:{props.environment}",
+            "deploy", props, (f"{repo}:environment:{props.environment}",),
             deploy_statements(props) + state_statements(props, write=True) + no_data_reads(props),
         )
         self.plan_role = self._role(
-            "plan", props, f"{repo}:pull_request",
+            "plan", props, (f"{repo}:pull_request", f"{repo}:ref:refs/heads/{props.branch}"),
             state_statements(props, write=False) + no_data_reads(props),
         )
 
-    def _role(self, kind: str, props: GithubOidcProps, subject: str, statements: list[Statement]) -> IamRole:
+    def _role(self, kind: str, props: GithubOidcProps, subjects: tuple[str, ...], statements: list[Statement]) -> IamRole:
         name = f"{props.base}-github-{kind}"
         role = IamRole(
             self, f"{kind}-role", name=name,
-            description=f"GitHub Actions ({subject}) {kind}s {props.base}",
-            assume_role_policy=policy_document(self, f"{kind}-trust", [_trust(self.provider.arn, subject)]),
+            description=f"GitHub Actions of {props.repository} {kind} {props.base}",
+            assume_role_policy=policy_document(self, f"{kind}-trust", [_trust(self.provider.arn, subjects)]),
             max_session_duration=3600,
         )
         IamRolePolicyAttachment(self, f"{kind}-read-only", role=role.name, policy_arn=READ_ONLY_POLICY)

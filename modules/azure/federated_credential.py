@@ -5,7 +5,8 @@ The bindings here carry no azuread provider, so the identity is an ``azurerm_use
 with an ``azurerm_federated_identity_credential`` (Entra ID docs, "Configure a user-assigned managed
 identity to trust an external identity provider"): issuer GitHub's, audience
 ``api://AzureADTokenExchange``, subject ``repo:<owner>/<repo>:environment:<env>`` (deploy) or
-``repo:<owner>/<repo>:pull_request`` (plan). azure/login takes the identity's client id.
+``repo:<owner>/<repo>:pull_request`` and ``repo:<owner>/<repo>:ref:refs/heads/<branch>`` (plan: pull
+requests and the scheduled drift check). azure/login takes the identity's client id.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class FederatedCredentialProps:
     location: str
     repository: str
     environment: str
+    branch: str = "main"
 
 
 class FederatedCredential(Construct):
@@ -41,17 +43,20 @@ class FederatedCredential(Construct):
         super().__init__(scope, id_)
         self.group = ResourceGroup(self, "group", name=f"{props.base}-github", location=props.location)
         repo = f"repo:{props.repository}"
-        self.deploy = self._identity("deploy", props, f"{repo}:environment:{props.environment}", DEPLOY_ROLES)
-        self.plan = self._identity("plan", props, f"{repo}:pull_request", PLAN_ROLES)
+        self.deploy = self._identity("deploy", props, {"environment": f"{repo}:environment:{props.environment}"},
+                                     DEPLOY_ROLES)
+        self.plan = self._identity("plan", props, {"pull-requests": f"{repo}:pull_request",
+                                                   "branch": f"{repo}:ref:refs/heads/{props.branch}"}, PLAN_ROLES)
 
-    def _identity(self, kind: str, props: FederatedCredentialProps, subject: str,
+    def _identity(self, kind: str, props: FederatedCredentialProps, subjects: dict[str, str],
                   roles: tuple[str, ...]) -> UserAssignedIdentity:
         identity = UserAssignedIdentity(self, kind, name=f"{props.base}-github-{kind}", location=props.location,
                                         resource_group_name=self.group.name)
-        FederatedIdentityCredential(
-            self, f"{kind}-github", name="github-actions", resource_group_name=self.group.name,
-            parent_id=identity.id, issuer=ISSUER, audience=[AUDIENCE], subject=subject,
-        )
+        for label, subject in subjects.items():
+            FederatedIdentityCredential(
+                self, f"{kind}-github-{label}", name=f"github-{label}", resource_group_name=self.group.name,
+                parent_id=identity.id, issuer=ISSUER, audience=[AUDIENCE], subject=subject,
+            )
         for role in roles:
             RoleAssignment(self, f"{kind}-{role.lower().replace(' ', '-')}",
                            scope=f"/subscriptions/{props.subscription_id}", role_definition_name=role,

@@ -6,7 +6,8 @@ and a planner service account that only this repository's jobs may impersonate.
   "Configure Workload Identity Federation with deployment pipelines": always condition on the
   repository, since every GitHub repository shares the issuer; checkov CKV_GCP_125 reads ``assertion.sub``).
 - The deployer account is impersonable by the principal set ``attribute.environment/<env>``, the
-  planner by ``attribute.event_name/pull_request`` (roles/iam.workloadIdentityUser on the account).
+  read-only planner by ``attribute.repository/<owner>/<repo>``: any token the condition admitted (pull
+  requests, the scheduled drift check on the deploy branch, deploys) (roles/iam.workloadIdentityUser).
 - Project roles are predefined service-admin roles (no owner/editor): what the GCP stacks create.
 """
 
@@ -67,10 +68,11 @@ class WorkloadIdentityFederationProps:
 
 def attribute_condition(repository: str, environment: str, branch: str) -> str:
     """The token's subject names the repository and the GitHub environment (or a pull request);
-    a deploy must also come from the deploy branch."""
+    a deploy must also come from the deploy branch; the drift check runs on the deploy branch itself."""
     return (
         f"(assertion.sub == 'repo:{repository}:environment:{environment}' && assertion.ref == 'refs/heads/{branch}')"
         f" || assertion.sub == 'repo:{repository}:pull_request'"
+        f" || assertion.sub == 'repo:{repository}:ref:refs/heads/{branch}'"
     )
 
 
@@ -93,7 +95,7 @@ class WorkloadIdentityFederation(Construct):
         self.deployer = self._account("deployer", props, props.deployer_account_id, DEPLOYER_ROLES,
                                       f"attribute.environment/{props.environment}")
         self.planner = self._account("planner", props, props.planner_account_id, PLANNER_ROLES,
-                                     "attribute.event_name/pull_request")
+                                     f"attribute.repository/{props.repository}")
         #: What google-github-actions/auth takes as workload_identity_provider.
         self.provider_name = self.provider.name
 

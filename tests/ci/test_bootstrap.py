@@ -36,7 +36,7 @@ def test_aws_roles_trust_only_this_repository_environment_and_pull_requests(stac
     repo = env.ci.repository
     assert subjects == {
         "deploy": ("StringEquals", [f"repo:{repo}:environment:{env.ci.environment}"]),
-        "plan": ("StringEquals", [f"repo:{repo}:pull_request"]),
+        "plan": ("StringEquals", [f"repo:{repo}:pull_request", f"repo:{repo}:ref:refs/heads/{env.ci.branch}"]),
     }
 
 
@@ -77,11 +77,12 @@ def test_gcp_pool_admits_the_repository_and_binds_each_account_to_its_principal_
     repo = env.ci.repository
     assert provider["attribute_condition"] == (
         f"(assertion.sub == 'repo:{repo}:environment:{env.ci.environment}' && assertion.ref == "
-        f"'refs/heads/{env.ci.branch}') || assertion.sub == 'repo:{repo}:pull_request'")
+        f"'refs/heads/{env.ci.branch}') || assertion.sub == 'repo:{repo}:pull_request'"
+        f" || assertion.sub == 'repo:{repo}:ref:refs/heads/{env.ci.branch}'")
     bindings = {b["role"]: b for b in stack.resources("google_service_account_iam_member").values()}
     members = sorted(b["member"].split("}/", 1)[1] for b in stack.resources("google_service_account_iam_member").values())
     assert set(bindings) == {"roles/iam.workloadIdentityUser"}
-    assert members == [f"attribute.environment/{env.ci.environment}", "attribute.event_name/pull_request"]
+    assert members == [f"attribute.environment/{env.ci.environment}", f"attribute.repository/{repo}"]
     roles = {b["role"] for b in stack.resources("google_project_iam_member").values()}
     assert not roles & {"roles/owner", "roles/editor", "roles/viewer"}
 
@@ -92,7 +93,8 @@ def test_azure_identities_federate_the_environment_and_pull_requests(stacks, env
     creds = stack.resources("azurerm_federated_identity_credential").values()
     repo = env.ci.repository
     assert sorted(c["subject"] for c in creds) == sorted(
-        [f"repo:{repo}:environment:{env.ci.environment}", f"repo:{repo}:pull_request"])
+        [f"repo:{repo}:environment:{env.ci.environment}", f"repo:{repo}:pull_request",
+         f"repo:{repo}:ref:refs/heads/{env.ci.branch}"])
     assert {c["issuer"] for c in creds} == {"https://token.actions.githubusercontent.com"}
     assert all(c["audience"] == ["api://AzureADTokenExchange"] for c in creds)
     roles = {a["role_definition_name"] for a in stack.resources("azurerm_role_assignment").values()}
