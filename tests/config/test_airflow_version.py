@@ -10,7 +10,7 @@ from tests.conftest import REPO
 
 def pinned_airflow() -> str:
     text = (REPO / "airflow" / "requirements.txt").read_text()
-    match = re.search(r"^apache-airflow==(\S+)$", text, re.M)
+    match = re.search(r"^apache-airflow==(\S+)$", text, re.MULTILINE)
     assert match, "airflow/requirements.txt must pin apache-airflow=="
     return match.group(1)
 

@@ -16,11 +16,18 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from callcenter import telemetry
 from callcenter.contract import CURATED_SCHEMA, PARTITION_COLUMN
 from callcenter.customer_360 import QUALITY_SCHEMA, SchemaError, customer_360
 from callcenter.distribute import distribute_partition
 from callcenter.ingest import ReconciliationError, ingest, reconcile, source_key
-from callcenter.layout import EXPORT_SUFFIXES, MAX_BATCH, MAX_EXPORT_FAILURES, Layout
+from callcenter.layout import (
+    DOMAIN,
+    EXPORT_SUFFIXES,
+    MAX_BATCH,
+    MAX_EXPORT_FAILURES,
+    Layout,
+)
 
 PARTITION_PREFIX = f"{PARTITION_COLUMN}="
 CALL_COLUMNS = ["customer_id", "duration", "sentiment", "call_start_time"]
@@ -128,6 +135,7 @@ def ingest_export(fs: pafs.FileSystem, layout: Layout, export_path: str, key: by
     }
     _write_json(fs, marker_path(layout, export_path), {**summary, **_identity(info)})
     clear_failures(fs, layout, export_path)
+    telemetry.record("ingest", summary, domain=DOMAIN, cloud=telemetry.cloud_of(fs), seconds=summary["seconds"])
     return summary
 
 
@@ -181,12 +189,16 @@ def copy_partition(src_fs: pafs.FileSystem, src_root: str, partition: str,
     if not partition.startswith(PARTITION_PREFIX) or "/" in partition:
         raise ValueError(f"not a partition name: {partition!r}")
     dst = f"{dst_root}/{partition}"
+    started = time.monotonic()
     result = distribute_partition(src_fs, f"{src_root}/{partition}", dst_fs, dst)
     stale = sorted(set(_files(dst_fs, dst)) - set(result.checksums))
     for rel in stale:
         dst_fs.delete_file(f"{dst}/{rel}")
-    return {"partition": partition, "files": result.files, "bytes": result.bytes,
-            "verified": len(result.checksums), "pruned": len(stale)}
+    summary = {"partition": partition, "files": result.files, "bytes": result.bytes,
+               "verified": len(result.checksums), "pruned": len(stale)}
+    telemetry.record("copy", summary, domain=DOMAIN, cloud=telemetry.cloud_of(dst_fs),
+                     seconds=time.monotonic() - started)
+    return summary
 
 
 # --------------------------------------------------------------------------- customer 360
