@@ -2,8 +2,9 @@
 
 MWAA names them ``airflow-<environment name>-<Type>`` (user guide, "Accessing Airflow logs in
 Amazon CloudWatch") and, creating them itself, sets no retention (logs kept forever) and no
-key. Created here first, they get the environment's retention and the customer-managed key
-(the key's policy must admit ``logs.<region>``: KmsKeyProps.allow_cloudwatch_logs).
+key. Created here first (MWAA then writes to the existing groups: terraform-provider-aws#46161, where
+the provider declined a log-group argument for that reason), they get the environment's retention
+and the customer-managed key (the key's policy must admit ``logs.<region>``: allow_cloudwatch_logs).
 """
 
 from __future__ import annotations

@@ -130,3 +130,25 @@ def test_bad_ci_repository_is_one_clear_line(tmp_path):
         load_environment(path)
     lines = str(err.value).strip().splitlines()
     assert len(lines) == 1 and "ci.repository" in lines[0] and "owner/name" in lines[0]
+
+
+def test_make_deploy_selects_every_stack_but_bootstrap(stacks):
+    """`make deploy` hands cdktf a glob; cdktf matches it with minimatch (extglob), as checked here."""
+    import re
+    import subprocess
+
+    from tests.conftest import REPO, require, require_tool
+
+    node = require_tool("node")
+    cli = REPO / "node_modules" / "cdktf-cli"
+    require(cli.is_dir(), "the cdktf CLI is missing: run make setup")
+    makefile = (REPO / "Makefile").read_text()
+    (deploy_glob,) = re.findall(r"^deploy:.*\n\t\$\(CDKTF\) deploy '\$\(ENV\)(-[^']+)'", makefile, re.MULTILINE)
+    names = sorted(n for n in stacks if n.startswith("dev-"))
+    script = ("const m = require(require.resolve('minimatch', {paths: [process.argv[1]]}));"
+              "const f = m.minimatch || m; const [, , pattern, ...names] = process.argv;"
+              "console.log(JSON.stringify(names.filter(n => f(n, pattern))));")
+    result = subprocess.run([node, "-e", script, str(cli), f"dev{deploy_glob}", *names],
+                            capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == [n for n in names if n != "dev-bootstrap"]
+    assert "dev-bootstrap" in names
