@@ -32,7 +32,7 @@ CDKTF := node_modules/.bin/cdktf
 ENVIRONMENTS := $(basename $(notdir $(wildcard environments/*.yaml)))
 SCANNED_ENVS := dev staging prod
 
-.PHONY: bootstrap airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy drift vault-seed policy clean
+.PHONY: bootstrap airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy drift vault-seed pools policy clean
 
 help:
 	@echo "make setup            install the toolchains (IaC venv, cdktf CLI, Airflow venv) into this folder"
@@ -46,6 +46,7 @@ help:
 	@echo "make bootstrap ENV=dev  (admin, once) the OIDC trust GitHub Actions deploys dev through"
 	@echo "make drift ENV=dev    what changed behind Terraform's back; exit 2 on drift"
 	@echo "make vault-seed ENV=dev  the DAGs' connections, layout and masking key into dev's Vault"
+	@echo "make pools ENV=dev    the DAGs' memory-heavy pool on dev's MWAA, sized for its class (OUT=f.json: import file)"
 	@echo "make diagram ENV=prod the network picture of one environment, from its synthesized stacks (docs/)"
 
 prereqs:
@@ -141,6 +142,11 @@ diagram: check-env synth
 # After deploy: what the DAGs read from Vault (inputs and secrets: scripts/seed_vault.py).
 vault-seed: check-env airflow-env
 	$(AIRFLOW_PY) scripts/seed_vault.py --env '$(ENV)'
+
+# After deploy (and after a class or max_workers change): the pool the memory-heavy tasks share,
+# sized for the environment class (scripts/airflow_pools.py); OUT=file writes `airflow pools import` input.
+pools: check-env airflow-env
+	$(AIRFLOW_PY) scripts/airflow_pools.py --env '$(ENV)' $(if $(OUT),--out '$(OUT)')
 
 clean:
 	rm -rf cdktf.out cdktf.out.partial .state .demo .bench

@@ -71,7 +71,7 @@ class AwsOrchestrationStack(PlatformStack):
                     requirements=self.bundle.requirements,
                     plugins=self.bundle.plugins,
                     startup_script=self.bundle.startup_script,
-                    airflow_configuration_options=airflow_configuration_options(env),
+                    airflow_configuration_options=airflow_configuration_options(env, platform.alerts_topic_arn),
                     egress_tcp_ports=tuple(sorted({443, vault_port(env)})),
                 ),
             )

@@ -58,11 +58,17 @@ def plugins_extra(env: Environment, repo_dir: Path) -> tuple[tuple[str, Path], .
     return ((VAULT_CA_NAME, repo_dir / env.vault.ca_file),) if env.vault.ca_file else ()
 
 
-def airflow_configuration_options(env: Environment) -> dict[str, str]:
+#: The DAGs' failure alerts read the topic from this custom option, which MWAA writes to every container
+#: as AIRFLOW__CALLCENTER__ALERTS_TOPIC_ARN (airflow/dags/callcenter/alerts.py TOPIC_ENV).
+ALERTS_TOPIC_OPTION = "callcenter.alerts_topic_arn"
+
+
+def airflow_configuration_options(env: Environment, alerts_topic_arn: str | None = None) -> dict[str, str]:
     """``airflow_configuration_options`` for the MWAA environment (MWAA wants string values)."""
     return {
         "secrets.backend": VAULT_BACKEND,
         "secrets.backend_kwargs": json.dumps(vault_backend_kwargs(env), sort_keys=True, separators=(",", ":")),
+        **({ALERTS_TOPIC_OPTION: alerts_topic_arn} if alerts_topic_arn else {}),
     }
 
 

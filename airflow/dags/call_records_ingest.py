@@ -25,7 +25,7 @@ find_exports -> ingest_export (one mapped task per new export) -> reconcile -> s
 from __future__ import annotations
 
 from airflow.sdk import Asset, Param, TriggerRule, dag, task
-from callcenter.layout import AWS_CONN_ID, CURATED_ASSET
+from callcenter.layout import AWS_CONN_ID, CURATED_ASSET, HEAVY_POOL
 from callcenter.runtime import DAG_ARGS, TAGS
 
 CURATED = Asset(CURATED_ASSET)
@@ -50,8 +50,9 @@ def call_records_ingest() -> None:
         return paths  # already oldest first and at most MAX_BATCH
 
     # Each export is validated, masked and published on its own; at most two at a
-    # time, because each one holds a batch of records in memory.
-    @task(max_active_tis_per_dagrun=2)
+    # time per run, because each one holds a batch of records in memory; across DAGs the
+    # memory-heavy pool bounds them per environment class (scripts/airflow_pools.py).
+    @task(max_active_tis_per_dagrun=2, pool=HEAVY_POOL)
     def ingest_export(path: str, ti=None) -> dict:
         from airflow.sdk.exceptions import AirflowFailException
         from callcenter import runtime, tasks

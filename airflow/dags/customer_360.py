@@ -10,7 +10,10 @@ days -> build_day (one mapped task per day) -> summarize
   day re-builds that day.
 - Which days: the `days` param (YYYY-MM-DD list) if given; on an asset-triggered run,
   the finished days (< today UTC) named in the events, at most LATENESS_DAYS old;
-  else the data interval's day. At most MAX_BATCH days per run, oldest first.
+  else the data interval's day. At most MAX_BATCH days per run, oldest first;
+  carry_over announces the rest on the DAG's backlog asset, which schedules the
+  next run for them (none is dropped).
+- build_day runs in the memory-heavy pool (HEAVY_POOL) shared with the other DAGs.
 - Masked: the join key is the customer id; no name, phone or e-mail is read.
 - A re-run rewrites the day's table.
 """
@@ -27,14 +30,24 @@ from airflow.sdk import (
     dag,
     task,
 )
-from callcenter.layout import AWS_CONN_ID, AZURE_CONN_ID, CURATED_ASSET, GCP_CONN_ID
-from callcenter.runtime import DAG_ARGS, TAGS
+from callcenter.layout import (
+    AWS_CONN_ID,
+    AZURE_CONN_ID,
+    BACKLOG_KEY,
+    CURATED_ASSET,
+    CUSTOMER_360_BACKLOG_ASSET,
+    GCP_CONN_ID,
+    HEAVY_POOL,
+)
+from callcenter.runtime import DAG_ARGS, REST_KEY, TAGS, carry_over_task
 
 #: Fires at 00:00 UTC; interval=1 day makes the run's data interval the day that
 #: just ended (CronTriggerTimetable's data interval is [run_after - interval, run_after)),
 #: so the scheduled run never builds a day still receiving calls.
 DAILY = CronTriggerTimetable("0 0 * * *", timezone="UTC", interval=timedelta(days=1))
-SCHEDULE = AssetOrTimeSchedule(timetable=DAILY, assets=[Asset(CURATED_ASSET)])
+BACKLOG = Asset(CUSTOMER_360_BACKLOG_ASSET)
+#: A list of assets would mean all of them (AssetAll); `|` is any of them.
+SCHEDULE = AssetOrTimeSchedule(timetable=DAILY, assets=Asset(CURATED_ASSET) | BACKLOG)
 
 
 @dag(
@@ -48,24 +61,24 @@ SCHEDULE = AssetOrTimeSchedule(timetable=DAILY, assets=[Asset(CURATED_ASSET)])
 def customer_360() -> None:
     @task
     def days(params: dict | None = None, triggering_asset_events=None, data_interval_start=None,
-             logical_date=None) -> list[str]:
+             logical_date=None, ti=None) -> list[str]:
         from datetime import UTC, datetime
 
-        from callcenter.runtime import batch, late_days
+        from callcenter.runtime import event_partitions, late_days, take_batch
 
         wanted = list((params or {}).get("days") or [])
-        if wanted:
-            return batch(wanted, "days")
-        if triggering_asset_events:
-            picked = late_days(triggering_asset_events, datetime.now(UTC).date())
-            print(f"late data for {len(picked)} finished day(s) within the lateness window")
-            return picked
-        anchor = data_interval_start or logical_date
-        if anchor is None:
-            raise ValueError("no days given and the run has no data interval")
-        return [anchor.date().isoformat()]
+        if not wanted and triggering_asset_events:
+            wanted = late_days(triggering_asset_events, datetime.now(UTC).date())
+            print(f"late data for {len(wanted)} finished day(s) within the lateness window")
+            wanted += event_partitions(triggering_asset_events, BACKLOG_KEY)  # an earlier run's rest
+        if not wanted and not triggering_asset_events:
+            anchor = data_interval_start or logical_date
+            if anchor is None:
+                raise ValueError("no days given and the run has no data interval")
+            wanted = [anchor.date().isoformat()]
+        return take_batch(wanted, "days", ti)
 
-    @task(max_active_tis_per_dagrun=4)
+    @task(max_active_tis_per_dagrun=4, pool=HEAVY_POOL)
     def build_day(day: str) -> dict:
         from datetime import date
 
@@ -87,7 +100,9 @@ def customer_360() -> None:
         return {"days": len(results), "rows": sum(r["rows"] for r in results),
                 "paths": [r["path"] for r in results]}
 
-    summarize(build_day.expand(day=days()))
+    picked = days()
+    carry_over_task(BACKLOG)(picked[REST_KEY])
+    summarize(build_day.expand(day=picked))
 
 
 customer_360()

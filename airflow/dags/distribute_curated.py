@@ -7,7 +7,9 @@ partitions_to_copy -> to_gcs / to_azure (one mapped task per partition and cloud
   triggering curated-asset events; every curated partition only with an explicit
   `full_resync: true`. An event without partitions copies nothing (a full-lake
   resync is never a side effect). At most MAX_BATCH partitions per run, oldest
-  first; re-run with `partitions` (or full_resync) for the rest.
+  first; carry_over announces the rest on the DAG's backlog asset, which schedules
+  the next run for them (none is dropped).
+- The copies share the memory-heavy pool (HEAVY_POOL) with the other DAGs' big tasks.
 - A failed copy fails its own mapped task only; verify fails the run (no retry:
   a verification mismatch is re-copied by a new run, not by re-verifying).
 - Every file is SHA-256-checked after the copy by reading it back from the target.
@@ -18,15 +20,16 @@ partitions_to_copy -> to_gcs / to_azure (one mapped task per partition and cloud
 from __future__ import annotations
 
 from airflow.sdk import Asset, Param, dag, task
-from callcenter.layout import AWS_CONN_ID, CURATED_ASSET
-from callcenter.runtime import DAG_ARGS, TAGS
+from callcenter.layout import AWS_CONN_ID, CURATED_ASSET, DISTRIBUTE_BACKLOG_ASSET, HEAVY_POOL
+from callcenter.runtime import DAG_ARGS, REST_KEY, TAGS, carry_over_task
 
 CURATED = Asset(CURATED_ASSET)
+BACKLOG = Asset(DISTRIBUTE_BACKLOG_ASSET)
 
 
 @dag(
     dag_id="distribute_curated",
-    schedule=[CURATED],
+    schedule=CURATED | BACKLOG,  # either: a new ingest, or what an earlier run carried over
     **DAG_ARGS,
     tags=[*TAGS, "distribute"],
     params={"partitions": Param([], type="array", description="call_date=YYYY-MM-DD names; empty: see doc"),
@@ -35,22 +38,22 @@ CURATED = Asset(CURATED_ASSET)
 )
 def distribute_curated() -> None:
     @task
-    def partitions_to_copy(params: dict | None = None, triggering_asset_events=None) -> list[str]:
+    def partitions_to_copy(params: dict | None = None, triggering_asset_events=None, ti=None) -> list[str]:
         from callcenter import runtime, tasks
 
         wanted = runtime.partitions_wanted(
             params, triggering_asset_events,
             lambda: tasks.curated_partitions(runtime.filesystem(AWS_CONN_ID), runtime.layout()))
         print(f"{len(wanted)} partition(s) to copy")
-        return runtime.batch(wanted, "partitions")
+        return runtime.take_batch(wanted, "partitions", ti)
 
-    @task(max_active_tis_per_dagrun=4)
+    @task(max_active_tis_per_dagrun=4, pool=HEAVY_POOL)
     def to_gcs(partition: str) -> dict:
         from callcenter.runtime import copy_partition_to
 
         return copy_partition_to("gcs", partition)
 
-    @task(max_active_tis_per_dagrun=4)
+    @task(max_active_tis_per_dagrun=4, pool=HEAVY_POOL)
     def to_azure(partition: str) -> dict:
         from callcenter.runtime import copy_partition_to
 
@@ -74,6 +77,7 @@ def distribute_curated() -> None:
         return summary
 
     partitions = partitions_to_copy()
+    carry_over_task(BACKLOG)(partitions[REST_KEY])
     verify(to_gcs.expand(partition=partitions), to_azure.expand(partition=partitions))
 
 

@@ -41,6 +41,16 @@ AZURE_CURATED = f"curated/{DATASET}"
 #: waits for the next run. Well below Airflow's max_map_length (1024, [core]), so a
 #: backlog never fails a run with "too many mapped task instances".
 MAX_BATCH = 256
+#: What a run could not take (beyond MAX_BATCH) it announces on its DAG's backlog asset,
+#: extra {BACKLOG_KEY: [...]}; the DAG is scheduled on that asset too, so the next run
+#: takes the rest and nothing is dropped (runtime.carry_over).
+BACKLOG_KEY = "backlog"
+DISTRIBUTE_BACKLOG_ASSET = f"{DOMAIN}.distribute_curated_backlog"
+CUSTOMER_360_BACKLOG_ASSET = f"{DOMAIN}.customer_360_backlog"
+#: The Airflow pool of the memory-heavy tasks of every DAG (one export's ingest, one
+#: partition's copy, one customer_360 day): sized per MWAA environment class and
+#: created in the metadata DB by scripts/airflow_pools.py (`make pools ENV=...`).
+HEAVY_POOL = "callcenter_memory_heavy"
 #: customer_360 re-builds a finished day when late curated data for it arrives
 #: within this many days; older late data is re-built only via the `days` param.
 LATENESS_DAYS = 3

@@ -13,9 +13,11 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from callcenter.alerts import notify_failure
 from callcenter.layout import (
     AWS_CONN_ID,
     AZURE_CONN_ID,
+    BACKLOG_KEY,
     DOMAIN,
     GCP_CONN_ID,
     LATENESS_DAYS,
@@ -45,6 +47,8 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": 2.0,
     "max_retry_delay": MAX_RETRY_DELAY,
     "execution_timeout": timedelta(hours=1),
+    # Called once a task has failed for good (after its last retry): the alerts topic (callcenter.alerts).
+    "on_failure_callback": notify_failure,
 }
 
 #: What every call-center DAG shares; each DAG adds its own id, schedule, tags and params.
@@ -53,6 +57,7 @@ DAG_ARGS = {
     "catchup": False,
     "max_active_runs": 1,  # two runs would race for the same exports / partitions
     "default_args": DEFAULT_ARGS,
+    "on_failure_callback": notify_failure,  # a failed DAG run, too
 }
 
 
@@ -99,33 +104,79 @@ def collected(values: Sequence[T]) -> list[T]:
     return [v for v in (values[i] for i in range(len(values))) if v is not None]
 
 
-def batch(items: Iterable[str], what: str, limit: int = MAX_BATCH) -> list[str]:
-    """The oldest `limit` items (sorted order is age order for call_date=/YYYY-MM-DD
-    names); the rest are left for the next runs, never failing this one."""
+def split_batch(items: Iterable[str], what: str, limit: int = MAX_BATCH) -> tuple[list[str], list[str]]:
+    """(the oldest `limit` items, the rest): sorted order is age order for
+    call_date=/YYYY-MM-DD names. The rest is carried over (carry_over), never dropped."""
     ordered = sorted(set(items))
     if len(ordered) > limit:
         print(f"{len(ordered)} {what} waiting; this run takes the oldest {limit}, the next runs the rest")
-    return ordered[:limit]
+    return ordered[:limit], ordered[limit:]
 
 
-def event_partitions(triggering_asset_events: Mapping[Any, Iterable[Any]] | None) -> set[str]:
-    """The call_date= partitions named in the triggering asset events' extra."""
+def batch(items: Iterable[str], what: str, limit: int = MAX_BATCH) -> list[str]:
+    """The oldest `limit` items of split_batch."""
+    return split_batch(items, what, limit)[0]
+
+
+#: The XCom key of what a picking task could not take (its return value is what is mapped over).
+REST_KEY = "rest"
+
+
+def take_batch(items: Iterable[str], what: str, ti: Any) -> list[str]:
+    """split_batch for a picking task: returns the batch to map over and pushes the rest
+    under REST_KEY (Airflow maps only over a return value, never over a custom key)."""
+    take, rest = split_batch(items, what)
+    ti.xcom_push(key=REST_KEY, value=rest)
+    return take
+
+
+def carry_over_task(backlog_asset: Any) -> Any:
+    """The `carry_over` task of a DAG scheduled on `backlog_asset`: call it on the picking
+    task's output[REST_KEY]."""
+    from airflow.sdk import task
+
+    @task(task_id="carry_over", outlets=[backlog_asset])
+    def _carry_over(rest: list[str], outlet_events=None) -> list[str]:
+        return carry_over(rest, outlet_events, backlog_asset)
+
+    return _carry_over
+
+
+def carry_over(rest: Sequence[str], outlet_events: Any, backlog_asset: Any) -> list[str]:
+    """Announce `rest` on the DAG's own backlog asset (extra {BACKLOG_KEY: rest}); the DAG
+    is scheduled on it, so the next run (max_active_runs=1: after this one) takes it up.
+    Nothing left: skipped, so no event and no empty follow-up run."""
+    if not rest:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException("no backlog")
+    outlet_events[backlog_asset].extra = {BACKLOG_KEY: list(rest)}
+    print(f"{len(rest)} item(s) carried over to the next run")
+    return list(rest)
+
+
+def event_partitions(triggering_asset_events: Mapping[Any, Iterable[Any]] | None,
+                     key: str = "partitions") -> set[str]:
+    """The values under `key` in the triggering asset events' extra: the call_date=
+    partitions an ingest touched, or (key=BACKLOG_KEY) what an earlier run carried over."""
     out: set[str] = set()
     for events in (triggering_asset_events or {}).values():
         for event in events:
-            out.update((getattr(event, "extra", None) or {}).get("partitions", []))
+            out.update((getattr(event, "extra", None) or {}).get(key, []))
     return out
 
 
 def partitions_wanted(params: Mapping[str, Any] | None, triggering_asset_events: Mapping[Any, Iterable[Any]] | None,
                       all_partitions: Callable[[], Iterable[str]]) -> set[str]:
     """distribute_curated's partitions: every curated one only on an explicit
-    full_resync; else the `partitions` param; else those the events name. An event
-    without partitions (or a manual run without params) copies nothing."""
+    full_resync; else the `partitions` param; else those the events name, including
+    an earlier run's backlog. An event without partitions (or a manual run without
+    params) copies nothing."""
     params = params or {}
     if params.get("full_resync"):
         return set(all_partitions())
-    return set(params.get("partitions") or []) or event_partitions(triggering_asset_events)
+    return (set(params.get("partitions") or [])
+            or event_partitions(triggering_asset_events) | event_partitions(triggering_asset_events, BACKLOG_KEY))
 
 
 def late_days(triggering_asset_events: Mapping[Any, Iterable[Any]] | None, today: date,
@@ -141,7 +192,7 @@ def late_days(triggering_asset_events: Mapping[Any, Iterable[Any]] | None, today
             continue
         if today - timedelta(days=lateness_days) <= day < today:
             days.append(day.isoformat())
-    return batch(days, "late days")
+    return sorted(days)  # the caller batches them (split_batch) and carries the rest over
 
 
 #: Errors a retry cannot fix (bad data or a broken contract): the task fails at once.

@@ -1,0 +1,122 @@
+"""Failure alerts reach the SNS alerts topic, checked end to end: real Airflow (dag.test)
+runs a DAG built with the call-center DAG_ARGS whose task fails on every try, against a
+real moto server whose topic has an SQS queue subscribed; the queue's messages are read
+back. One alert per task after its LAST retry, one per failed DAG run; no message text
+(which may quote a record) and no PII in either."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from airflow_probe import airflow_home, run_script, write_dag
+
+from tests.integration.aws_local import MotoServer
+
+REGION = "eu-west-1"
+PII = ("jane.doe@example.com", "555", "Jane")
+
+PROBE_DAG = '''
+from airflow.sdk import dag, task
+from callcenter.runtime import DAG_ARGS
+
+
+@dag(dag_id="probe_alerts", schedule=None, **DAG_ARGS)
+def probe_alerts():
+    @task
+    def explode():
+        raise ValueError("record of Jane: jane.doe@example.com, +1 (555) 123-4567")
+
+    explode()
+
+
+probe_alerts()
+'''
+
+RUN = '''
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+
+run = DagBag(dag_folder=sys.argv[1]).dags["probe_alerts"].test()
+print("RESULT " + json.dumps({"state": str(run.state)}))
+'''
+
+
+@pytest.fixture(scope="module")
+def moto(tmp_path_factory):
+    server = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def topic(moto, monkeypatch):
+    """(topic ARN, queue URL, sqs client): a fresh topic with a raw-delivery SQS subscriber."""
+    for name, value in {"AWS_ACCESS_KEY_ID": "moto", "AWS_SECRET_ACCESS_KEY": "moto",
+                        "AWS_ENDPOINT_URL": moto.url, "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(name, value)
+    sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
+    arn = sns.create_topic(Name="cc-dev-alerts")["TopicArn"]
+    queue = sqs.create_queue(QueueName="alerts-reader")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    yield arn, queue, sqs
+    sns.delete_topic(TopicArn=arn)
+    sqs.delete_queue(QueueUrl=queue)
+
+
+def _messages(sqs, queue: str) -> list[str]:
+    out: list[str] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        if not got:
+            return out
+        out += [m["Body"] for m in got]
+
+
+def test_a_failed_task_and_its_failed_run_each_alert_once_without_pii(tmp_path, topic):
+    arn, queue, sqs = topic
+    env = airflow_home(tmp_path, write_dag(tmp_path, "probe_alerts", PROBE_DAG),
+                       AIRFLOW__CALLCENTER__ALERTS_TOPIC_ARN=arn, CALLCENTER_RETRY_DELAY_SECONDS="0.2")
+    result = run_script(env, RUN, str(tmp_path / "dags"))
+    assert result["state"] == "failed"
+
+    bodies = _messages(sqs, queue)
+    for body in bodies:
+        assert not any(p in body for p in PII), body
+    alerts = {m["event"]: m for m in map(json.loads, bodies)}
+    assert sorted(alerts) == ["dag_run_failed", "task_failed"], bodies  # no alert per retry: 2 in all
+    assert len(bodies) == 2
+    task = alerts["task_failed"]
+    assert (task["dag_id"], task["task_id"], task["exception"]) == ("probe_alerts", "explode", "ValueError")
+    assert task["try_number"] == 4  # retries=3 (DEFAULT_ARGS): the alert comes after the last one
+    assert task["run_id"] and "logical_date" in task
+    assert "/dags/probe_alerts/runs/" in task["log_url"] and "/tasks/explode" in task["log_url"]
+    run = alerts["dag_run_failed"]
+    assert (run["dag_id"], run["run_id"], run["reason"]) == ("probe_alerts", task["run_id"], "task_failure")
+
+
+def test_an_alert_that_cannot_be_sent_never_raises(topic, monkeypatch, capsys):
+    from callcenter import alerts
+
+    arn, _, _ = topic
+    monkeypatch.setenv(alerts.TOPIC_ENV, arn.rsplit(":", 1)[0] + ":no-such-topic")
+    alerts.notify_failure({"exception": OSError("jane.doe@example.com"), "run_id": "r1"})
+    out = capsys.readouterr().out
+    assert "not published: NotFoundException" in out and "jane" not in out
+
+
+def test_without_a_topic_nothing_is_sent(monkeypatch, capsys):
+    from callcenter import alerts
+
+    monkeypatch.delenv(alerts.TOPIC_ENV, raising=False)
+    alerts.notify_failure({"run_id": "r1"})
+    assert "no alerts topic configured" in capsys.readouterr().out
+
+
+def test_the_subject_fits_sns_limits():
+    from callcenter import alerts
+
+    subject = alerts._subject({"event": "task_failed", "dag_id": "d" * 80, "task_id": "tâsk_" + "t" * 80})
+    assert len(subject) <= alerts.SUBJECT_MAX and subject.isascii()
