@@ -98,3 +98,20 @@ def test_local_has_no_mwaa_so_no_alarms_or_mwaa_log_groups(stacks):
     assert not stacks["local-aws-orchestration"].resources("aws_cloudwatch_metric_alarm")
     assert not [g for g in stacks["local-aws-platform"].resources("aws_cloudwatch_log_group").values()
                 if g["name"].startswith("airflow-")]
+
+
+def test_bad_alerts_section_is_one_clear_line_per_problem(tmp_path):
+    from environments.schema import ENVIRONMENTS_DIR, ConfigError, load_environment
+
+    text = (ENVIRONMENTS_DIR / "dev.yaml").read_text()
+    text = text.replace("log_retention_days: 365", "log_retention_days: 30").replace(
+        "  emails: [platform-alerts@cloudconductor.example]\n  log_retention_days",
+        "  emails: [not-an-email]\n  log_retention_days")
+    path = tmp_path / "dev.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_environment(path)
+    lines = str(err.value).strip().splitlines()
+    assert len(lines) == 2, lines
+    assert any("alerts.log_retention_days" in line and "30" in line for line in lines)
+    assert any("alerts.emails" in line and "not-an-email" in line for line in lines)
