@@ -33,6 +33,7 @@ class BootstrapStack(PlatformStack):
         aws = GithubOidc(self, "github-aws", GithubOidcProps(
             base=base, account_id=env.aws.account_id, region=env.aws.region, repository=ci.repository,
             environment=ci.environment, branch=ci.branch, state_bucket=getattr(env.state, "bucket", None),
+            state_region=getattr(env.state, "region", None),
         ))
         outputs.update(aws_deploy_role_arn=aws.deploy_role.arn, aws_plan_role_arn=aws.plan_role.arn)
         if env.gcp.terraform.enabled:

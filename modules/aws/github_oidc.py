@@ -113,8 +113,9 @@ class GithubOidcProps:
     repository: str
     environment: str
     branch: str = "main"
-    #: The S3 state bucket (None: local state, nothing to grant).
+    #: The S3 state bucket and its region (None: local state, nothing to grant).
     state_bucket: str | None = None
+    state_region: str | None = None
 
 
 def _trust(provider_arn: str, subjects: tuple[str, ...]) -> Statement:
@@ -152,13 +153,20 @@ def deploy_statements(props: GithubOidcProps) -> list[Statement]:
 
 
 def state_statements(props: GithubOidcProps, write: bool) -> list[Statement]:
+    """The state objects: read (plan) or read-write (deploy). Both take S3-native locks (``use_lockfile``:
+    a ``<key>.tflock`` object beside the state), and both use the bucket's KMS key through S3 only."""
     if props.state_bucket is None:
         return []
-    objects = f"arn:aws:s3:::{props.state_bucket}/*"
+    bucket = f"arn:aws:s3:::{props.state_bucket}"
     actions = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject") if write else ("s3:GetObject",)
+    region = props.state_region or props.region
     return [
-        Statement("StateBucket", ("s3:ListBucket",), (f"arn:aws:s3:::{props.state_bucket}",)),
-        Statement("StateObjects", actions, (objects,)),
+        Statement("StateBucket", ("s3:ListBucket",), (bucket,)),
+        Statement("StateObjects", actions, (f"{bucket}/*",)),
+        Statement("StateLocks", ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), (f"{bucket}/*.tflock",)),
+        Statement("StateKeyThroughS3", ("kms:Decrypt", "kms:GenerateDataKey"),
+                  (f"arn:aws:kms:{region}:{props.account_id}:key/*",),
+                  conditions=(Condition("StringEquals", "kms:ViaService", (f"s3.{region}.amazonaws.com",)),)),
     ]
 
 

@@ -59,8 +59,11 @@ def test_aws_deploy_role_writes_only_named_resources_and_never_its_own_trust(sta
     assert statements["StateObjects"]["resources"] == [f"arn:aws:s3:::{env.state.bucket}/*"]
     plan = {s["sid"]: s for s in _document(stack, "github-aws_plan-permissions")["statement"]}
     assert plan["StateObjects"]["actions"] == ["s3:GetObject"]
-    assert not [s for s in plan.values() if s.get("effect", "Allow") == "Allow" and s["sid"] != "StateBucket"
-                and s["actions"] != ["s3:GetObject"]]
+    assert plan["StateLocks"]["resources"] == [f"arn:aws:s3:::{env.state.bucket}/*.tflock"]
+    assert plan["StateKeyThroughS3"]["condition"][0]["values"] == [f"s3.{env.state.region}.amazonaws.com"]
+    writes = {a for s in plan.values() if s.get("effect", "Allow") == "Allow" for a in s["actions"]
+              if not a.startswith(("s3:Get", "s3:List", "kms:Decrypt"))}
+    assert writes == {"s3:PutObject", "s3:DeleteObject", "kms:GenerateDataKey"}  # the lock file only
 
 
 def test_wildcard_actions_are_refused_at_synth():
