@@ -41,6 +41,8 @@ PLANNER_ROLES = (
     "roles/compute.viewer", "roles/container.viewer", "roles/storage.bucketViewer", "roles/cloudkms.viewer",
     "roles/dns.reader", "roles/iam.securityReviewer", "roles/iam.serviceAccountViewer",
     "roles/serviceusage.serviceUsageViewer", "roles/binaryauthorization.policyViewer",
+    # The drift check also refreshes <env>-bootstrap's own pool and provider.
+    "roles/iam.workloadIdentityPoolViewer",
 )
 
 #: Token claims kept as attributes (GitHub docs, "About security hardening with OpenID Connect").
