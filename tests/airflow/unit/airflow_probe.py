@@ -1,6 +1,7 @@
 """Run a small DAG file through real Airflow (dag.test on a throwaway SQLite home) and
 read back what the metadata DB holds: the pattern test_mapped_failures.py uses, as
-one helper for the pool, alert and backlog tests."""
+one helper for the pool, alert and backlog tests. Also the moto server fixture they
+share (import `moto` into a test module to use it)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from tests.integration.aws_local import MotoServer
 
 DAGS = Path(__file__).resolve().parents[3] / "airflow" / "dags"
 AIRFLOW = Path(sys.executable).parent / "airflow"
@@ -41,3 +46,11 @@ def write_dag(tmp_path: Path, name: str, source: str) -> Path:
     folder.mkdir(exist_ok=True)
     (folder / f"{name}.py").write_text(source)
     return folder
+
+
+@pytest.fixture(scope="module")
+def moto(tmp_path_factory):
+    """A moto_server on 127.0.0.1 (a free port), stopped by its PID after the module."""
+    server = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log")
+    yield server
+    server.stop()

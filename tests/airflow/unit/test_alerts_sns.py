@@ -10,9 +10,7 @@ import json
 
 import boto3
 import pytest
-from airflow_probe import airflow_home, run_script, write_dag
-
-from tests.integration.aws_local import MotoServer
+from airflow_probe import airflow_home, moto, run_script, write_dag  # noqa: F401 (moto: a fixture)
 
 REGION = "eu-west-1"
 PII = ("jane.doe@example.com", "555", "Jane")
@@ -41,13 +39,6 @@ from airflow.dag_processing.dagbag import DagBag
 run = DagBag(dag_folder=sys.argv[1]).dags["probe_alerts"].test()
 print("RESULT " + json.dumps({"state": str(run.state)}))
 '''
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory):
-    server = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log")
-    yield server
-    server.stop()
 
 
 @pytest.fixture
