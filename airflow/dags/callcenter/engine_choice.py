@@ -10,8 +10,9 @@ shared by 5 slots) or span many days, where Spark's executors scale out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import json
+from dataclasses import dataclass, fields
+from typing import Any, Literal
 
 Engine = Literal["worker", "spark"]
 
@@ -38,3 +39,87 @@ def choose(input_bytes: int, days: int, thresholds: Thresholds = Thresholds()) -
     if input_bytes > thresholds.max_worker_bytes or days > thresholds.max_worker_days:
         return "spark"
     return "worker"
+
+
+#: The Airflow Variable (Vault kv, like the layout) that says where Spark runs and when.
+SPARK_VARIABLE = "call_analytics_spark"
+
+
+class SparkSettingsError(ValueError):
+    """The spark Variable is unusable: one line naming the field, the value and the rule."""
+
+
+@dataclass(frozen=True)
+class AwsSpark:
+    """An EMR Serverless application and the job role (helper stacks provision them)."""
+
+    application_id: str
+    execution_role_arn: str
+    #: s3://.../spark/ : the content-addressed job package (pyFiles zip + entry point) lives under it.
+    code_uri: str
+    log_uri: str
+
+
+@dataclass(frozen=True)
+class GcpSpark:
+    """Dataproc Serverless batches (documented option; the DAGs do not start them yet)."""
+
+    project: str
+    region: str
+    service_account: str
+    subnetwork: str
+    staging_bucket: str
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    thresholds: Thresholds = Thresholds()
+    #: None: no Spark on AWS in this environment (local), everything stays in the worker.
+    aws: AwsSpark | None = None
+    gcp: GcpSpark | None = None
+
+    @classmethod
+    def from_json(cls, text: str | None) -> SparkSettings:
+        """Parse the Variable; an absent one (None) means the local default: worker only."""
+        if text is None:
+            return cls()
+        where = SPARK_VARIABLE
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise SparkSettingsError(f"{where}: not JSON ({error.__class__.__name__} at {error})") from None
+        if not isinstance(data, dict):
+            raise SparkSettingsError(f"{where}: must be a JSON object, got {type(data).__name__}")
+        unknown = sorted(set(data) - {"thresholds", "aws", "gcp"})
+        if unknown:
+            raise SparkSettingsError(f"{where}: unknown field(s) {', '.join(unknown)}")
+        return cls(thresholds=_section(Thresholds, data.get("thresholds") or {}, f"{where}.thresholds", int),
+                   aws=_section(AwsSpark, data.get("aws"), f"{where}.aws", str),
+                   gcp=_section(GcpSpark, data.get("gcp"), f"{where}.gcp", str))
+
+    def engine(self, input_bytes: int, days: int) -> Engine:
+        """choose(), but only 'spark' where this environment has a Spark to run on."""
+        wanted = choose(input_bytes, days, self.thresholds)
+        return "spark" if wanted == "spark" and self.aws is not None else "worker"
+
+
+def _section(cls: type, data: Any, where: str, kind: type) -> Any:
+    """One dataclass from a JSON object whose fields all have type `kind` (None stays None)."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise SparkSettingsError(f"{where}: must be an object or null, got {type(data).__name__}")
+    names = [f.name for f in fields(cls)]
+    for name in sorted(set(data) - set(names)):
+        raise SparkSettingsError(f"{where}.{name}: unknown field (allowed: {', '.join(names)})")
+    for name in names:
+        value = data.get(name)
+        if name not in data and cls is Thresholds:
+            continue  # a threshold left out keeps its measured default
+        # bool is an int subclass in Python; a threshold of `true` is a typo, not 1.
+        if not isinstance(value, kind) or isinstance(value, bool) or (kind is str and not value):
+            raise SparkSettingsError(f"{where}.{name}: {value!r} must be a non-empty {kind.__name__}")
+    try:
+        return cls(**data)
+    except ValueError as error:
+        raise SparkSettingsError(f"{where}: {error}") from None

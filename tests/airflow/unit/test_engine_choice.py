@@ -29,3 +29,49 @@ def test_negative_input_refused(args):
 def test_non_positive_thresholds_refused():
     with pytest.raises(ValueError, match="positive"):
         Thresholds(max_worker_bytes=0)
+
+
+# --------------------------------------------------------------------------- the call_analytics_spark Variable
+import json  # noqa: E402
+
+from callcenter.engine_choice import SparkSettings, SparkSettingsError  # noqa: E402
+
+AWS = {"application_id": "00f1abc", "execution_role_arn": "arn:aws:iam::123456789012:role/dev-ca-spark-job",
+       "code_uri": "s3://dev-dags/spark/", "log_uri": "s3://dev-logs/spark/"}
+
+
+def test_absent_variable_or_null_aws_keeps_everything_in_the_worker():
+    for settings in (SparkSettings.from_json(None), SparkSettings.from_json('{"aws": null, "gcp": null}')):
+        assert settings.aws is None
+        assert settings.engine(10 * 1024**4, 365) == "worker"
+
+
+def test_full_variable_parses_and_large_input_goes_to_spark():
+    text = json.dumps({"thresholds": {"max_worker_bytes": 1000, "max_worker_days": 2}, "aws": AWS, "gcp": None})
+    settings = SparkSettings.from_json(text)
+    assert settings.aws.application_id == "00f1abc" and settings.thresholds.max_worker_bytes == 1000
+    assert settings.engine(1000, 1) == "worker"
+    assert settings.engine(1001, 1) == "spark"
+    assert settings.engine(1, 3) == "spark"
+
+
+def test_a_left_out_threshold_keeps_its_default():
+    assert SparkSettings.from_json('{"thresholds": {"max_worker_days": 3}}').thresholds.max_worker_bytes == 2 * 1024**3
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("{nope", "call_analytics_spark: not JSON"),
+    ("[]", "call_analytics_spark: must be a JSON object, got list"),
+    ('{"azure": {}}', "call_analytics_spark: unknown field(s) azure"),
+    ('{"thresholds": {"max_worker_bytes": "2G"}}', "call_analytics_spark.thresholds.max_worker_bytes: '2G' must be"),
+    ('{"thresholds": {"max_worker_days": true}}', "call_analytics_spark.thresholds.max_worker_days: True must be"),
+    ('{"thresholds": {"max_worker_days": 0}}', "call_analytics_spark.thresholds: thresholds must be positive"),
+    (json.dumps({"aws": {**AWS, "application_id": ""}}), "call_analytics_spark.aws.application_id: '' must be"),
+    (json.dumps({"aws": {k: v for k, v in AWS.items() if k != "log_uri"}}), "call_analytics_spark.aws.log_uri: None"),
+    (json.dumps({"aws": {**AWS, "key": "x"}}), "call_analytics_spark.aws.key: unknown field"),
+    ('{"gcp": "yes"}', "call_analytics_spark.gcp: must be an object or null, got str"),
+])
+def test_bad_variable_is_one_clear_line(text, message):
+    with pytest.raises(SparkSettingsError) as error:
+        SparkSettings.from_json(text)
+    assert str(error.value).startswith(message) and "\n" not in str(error.value)
