@@ -2,15 +2,19 @@
 
 Realistic on purpose: repeat customers, formatted phone numbers, unicode names,
 PII inside free-text notes, and ~1% of lines malformed in the ways real exports
-break (truncated lines, wrong types, missing fields, naive timestamps).
+break (truncated lines, wrong types, missing fields, naive timestamps). The messy
+corpus at the end adds what real producers send besides (BOM, CRLF, huge lines,
+duplicates, PII in ids, every typed phone form, impossible timestamps, re-exports
+that move rows to another day).
 """
 
 from __future__ import annotations
 
 import json
 import random
+import unicodedata
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO
 
 FIRST = ["Ana", "Bruno", "Chloé", "Dmitri", "Émile", "Fatima", "Gustav", "Hana", "Ivan", "Jürgen",
@@ -99,3 +103,106 @@ def write_jsonl(out: BinaryIO, n: int, **kwargs: object) -> int:
         out.write(data)
         written += len(data)
     return written
+
+
+# --------------------------------------------------------------------------- the messy corpus
+# What real exports carry that the generator above never does (issue 11, "PII in every field
+# and every form"): the e2e run and the demo's leak scan read it, so every landed file is
+# checked against each of these forms.
+
+FULL_WIDTH = str.maketrans("0123456789+", "０１２３４５６７８９＋")
+#: How people type a phone into free text: spaced hyphens, en/em dashes, dots, slashes,
+#: `ext.`, full-width digits (NFKC folds them to ASCII).
+PHONE_FORMS = ["{a} - {b} - {c}", "{a}\u2013{b}\u2013{c}", "{a}\u2014{b}\u2014{c}", "{a}.{b}.{c}", "{a}/{b}/{c}",
+               "+1 {a} {b} {c} ext. 42", "FW:+1 {a} {b} {c}"]
+#: Out of range after the offset (year 0 / 10000) and a date that does not exist.
+BAD_TIMESTAMPS = ["0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00", "{year}-02-30T10:00:00+00:00"]
+HUGE_NOTE_BYTES = 2 << 20  # one line of ~2 MB, a phone at its end
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isascii() and ch.isdigit())
+
+
+def _phone_in(form: str, phone: str) -> str:
+    """The caller's own number (its last 10 digits) typed in `form`, so the leak scan knows it."""
+    d = _digits(phone)[-10:]
+    a, b, c = d[:3], d[3:6], d[6:]
+    if form.startswith("FW:"):
+        return form[3:].format(a=a, b=b, c=c).translate(FULL_WIDTH)
+    return form.format(a=a, b=b, c=c)
+
+
+def _on_day(rec: dict, day: date) -> dict:
+    return {**rec, "call_start_time": day.isoformat() + rec["call_start_time"][10:]}
+
+
+def messy_records(n: int, day: date, *, seed: int = 13) -> list[dict]:
+    """n good records on `day`, and one of each messy case per 16 records (cycling):
+    PII in an id field, a phone typed in each form (notes, and full-width in the phone
+    field), an out-of-range or impossible timestamp, and the same call exported twice."""
+    recs = [_on_day(json.loads(line), day) for line in records(n, seed=seed, malformed_rate=0.0)]
+    out: list[dict] = []
+    for i, rec in enumerate(recs):
+        case = i % 16
+        if case < len(PHONE_FORMS):
+            rec = {**rec, "notes": f"call back on {_phone_in(PHONE_FORMS[case], rec['customer_phone'])} please"}
+        elif case == 7:
+            rec = {**rec, "customer_id": rec["customer_phone"]}  # a phone in an id field
+        elif case == 8:
+            rec = {**rec, "agent_id": rec["customer_email"]}  # an e-mail in an id field
+        elif case == 9:
+            rec = {**rec, "call_id": rec["customer_email"].upper()}
+        elif case == 10:
+            rec = {**rec, "customer_phone": rec["customer_phone"].translate(FULL_WIDTH)}
+        elif case in (11, 12, 13):
+            rec = {**rec, "call_start_time": BAD_TIMESTAMPS[case - 11].format(year=day.year)}
+        out.append(rec)
+        if case == 14:
+            out.append(dict(rec))  # the same call twice in one export
+    return out
+
+
+def huge_record(day: date, *, seed: int = 13) -> dict:
+    """One call whose notes are ~HUGE_NOTE_BYTES long, with the caller's phone at the very end."""
+    rec = _on_day(json.loads(next(records(1, seed=seed + 1, malformed_rate=0.0))), day)
+    phrase = "the customer described the problem again. "
+    filler = phrase * (HUGE_NOTE_BYTES // len(phrase) + 1)
+    return {**rec, "call_id": f"call-{seed}-huge",
+            "notes": filler + "reach me at " + _phone_in(PHONE_FORMS[0], rec["customer_phone"])}
+
+
+def moved_to_next_day(recs: list[dict], every: int = 10) -> list[dict]:
+    """A re-export of `recs` in which every `every`-th call moved to the next day (the
+    producer corrected its timestamp): its row must leave the old day's partition."""
+    moved = []
+    for i, rec in enumerate(recs):
+        if i % every == 0 and rec["call_start_time"][:2] == "20":  # this century's calls only
+            try:
+                rec = _on_day(rec, date.fromisoformat(rec["call_start_time"][:10]) + timedelta(days=1))
+            except (ValueError, OverflowError):
+                pass  # an impossible timestamp stays as it was
+        moved.append(rec)
+    return moved
+
+
+def messy_export(recs: list[dict]) -> bytes:
+    """The bytes of an export as a messy producer writes it: UTF-8 with a BOM, CRLF line ends."""
+    body = "\r\n".join(json.dumps(r, ensure_ascii=False) for r in recs) + "\r\n"
+    return ("\ufeff" + body).encode("utf-8")
+
+
+def raw_pii(recs: list[dict]) -> tuple[set[str], set[str]]:
+    """(phone digit strings, e-mail addresses) the records carry in their phone and e-mail
+    fields, after NFKC (so a full-width phone is known by its ASCII digits), each phone
+    also without its country code (the notes forms): what the leak scan must never find
+    outside the raw zone."""
+    phones, emails = set(), set()
+    for rec in recs:
+        digits = _digits(str(rec.get("customer_phone", "")))
+        if len(digits) >= 7:
+            phones.update({digits, digits[-10:]})
+        email = unicodedata.normalize("NFKC", str(rec.get("customer_email", ""))).strip().lower()
+        if "@" in email:
+            emails.add(email)
+    return phones, emails
