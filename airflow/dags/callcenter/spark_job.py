@@ -1,0 +1,214 @@
+"""call_records_ingest's Spark job: many exports at once on EMR Serverless (issue 12).
+
+    spark-submit --py-files callcenter-<sha>.zip spark_job-<sha>.py \\
+        --settings '<call_analytics_credentials JSON>' --layout '<call_analytics_layout JSON>' \\
+        --summary <bucket>/<key>.json  <export path> ...
+
+- Each export is one row; inside `mapInArrow` an executor runs the worker's own
+  `tasks.ingest_export` on it (decode, validate, mask, quarantine, reconcile,
+  staged write + atomic publish, processed marker). Same function, so the same
+  layout, file names and bytes as the in-worker path; nothing is re-implemented.
+- The masking key and the store credentials: each executor logs in to Vault *as the
+  domain* with the job's own AWS identity (callcenter.credentials, as a task does),
+  once per partition. The arguments carry only non-secret settings (Vault URL, role
+  and path names, bucket names) and paths: no key, no token, no cloud credential.
+- The driver writes one summary JSON ({"summaries": [...]}, one per export; a failed
+  export has "error" = its exception class only) that the DAG reads back and
+  reconciles exactly as it reconciles its mapped worker tasks.
+
+Top-level imports are stdlib only: the DAG file imports this module to build the
+job's arguments (emr_job_driver) and must stay cheap to parse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import sys
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
+    import pyarrow.fs as pafs
+    from pyspark.sql import SparkSession
+
+    from callcenter.engine_choice import AwsSpark
+    from callcenter.layout import Layout
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Fixed zip timestamps: the same sources give the same bytes, so the name (its hash) is stable.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+# --------------------------------------------------------------------------- packaging
+
+
+def package_files(package_dir: Path = PACKAGE_DIR) -> list[tuple[str, Path]]:
+    """(name inside the zip, file) of the callcenter package: what --py-files ships."""
+    return sorted((f"callcenter/{p.relative_to(package_dir).as_posix()}", p) for p in package_dir.rglob("*.py")
+                  if "__pycache__" not in p.parts)
+
+
+def package_digest(package_dir: Path = PACKAGE_DIR) -> str:
+    """Content address of the job code: names and bytes of every shipped file."""
+    digest = hashlib.sha256()
+    for name, path in package_files(package_dir):
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def package_names(digest: str) -> tuple[str, str]:
+    """(pyFiles zip, entry point) object names under the Variable's code_uri."""
+    return f"callcenter-{digest}.zip", f"spark_job-{digest}.py"
+
+
+def build_package(target_dir: Path, package_dir: Path = PACKAGE_DIR) -> tuple[Path, Path]:
+    """Write the zip and the entry point into target_dir, named by package_digest."""
+    zip_name, entry_name = package_names(package_digest(package_dir))
+    target_dir.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, path in package_files(package_dir):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            info.external_attr, info.compress_type = 0o644 << 16, zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    (target_dir / zip_name).write_bytes(buffer.getvalue())
+    (target_dir / entry_name).write_bytes((package_dir / "spark_job.py").read_bytes())
+    return target_dir / zip_name, target_dir / entry_name
+
+
+# --------------------------------------------------------------------------- what the DAG submits
+
+
+def emr_job_driver(aws: AwsSpark, *, credentials_json: str, layout_json: str, summary: str,
+                   exports: list[str], digest: str | None = None) -> dict[str, Any]:
+    """EMR Serverless StartJobRun's jobDriver (sparkSubmit: entryPoint, entryPointArguments,
+    sparkSubmitParameters; AWS EMR Serverless API reference, "SparkSubmit"). Only
+    non-secret settings and paths: the job reads the key from Vault itself."""
+    zip_name, entry_name = package_names(digest or package_digest())
+    base = aws.code_uri if aws.code_uri.endswith("/") else aws.code_uri + "/"
+    return {"sparkSubmit": {
+        "entryPoint": base + entry_name,
+        "entryPointArguments": ["--settings", credentials_json, "--layout", layout_json, "--summary", summary,
+                                *exports],
+        # Curated timestamps are UTC (spark_engine.process checks the same setting).
+        "sparkSubmitParameters": f"--py-files {base}{zip_name} --conf spark.sql.session.timeZone=UTC",
+    }}
+
+
+def emr_configuration_overrides(aws: AwsSpark) -> dict[str, Any]:
+    """Driver and executor logs to the Variable's log_uri (EMR Serverless monitoringConfiguration)."""
+    return {"monitoringConfiguration": {"s3MonitoringConfiguration": {"logUri": aws.log_uri}}}
+
+
+def summary_path(layout: Layout, run_id: str) -> str:
+    """Where the job writes its summary: next to the processed markers, one file per run."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
+    return f"{layout.processed}/_spark/{safe}.json"
+
+
+# --------------------------------------------------------------------------- the job
+
+
+def _ingest_one(fs: pafs.FileSystem, layout: Layout, path: str, key: bytes) -> dict[str, Any]:
+    from callcenter import tasks
+
+    try:
+        return tasks.ingest_export(fs, layout, path, key)
+    except Exception as exc:  # noqa: BLE001 - one export's failure is reported, the others still publish
+        # The class only, never the message: it may quote a record (as tasks.record_failure does).
+        return {"source": path, "error": type(exc).__name__}
+
+
+def ingest_exports(spark: SparkSession, exports: list[str], layout: Layout,
+                   open_store: Callable[[], tuple[pafs.FileSystem, bytes]]) -> list[dict[str, Any]]:
+    """Ingest `exports` on the executors; one summary per export, sorted by source.
+
+    `open_store` runs on each executor (once per partition) and returns the store and
+    the masking key: on EMR a Vault login as the domain (vault_store), in tests a local
+    directory and a test key."""
+    import pyarrow as pa
+
+    schema = pa.schema([("summary", pa.string())])
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        fs, key = open_store()
+        for batch in batches:
+            for path in batch.column("path").to_pylist():
+                summary = json.dumps(_ingest_one(fs, layout, path, key), sort_keys=True)
+                yield pa.RecordBatch.from_pydict({"summary": [summary]}, schema=schema)
+
+    if not exports:
+        return []
+    # One export per task while there are fewer exports than cores; Spark spreads the rest.
+    slots = max(1, min(len(exports), spark.sparkContext.defaultParallelism))
+    paths = spark.createDataFrame([(p,) for p in exports], "path string").repartition(slots)
+    rows = paths.mapInArrow(run, "summary string").collect()
+    return sorted((json.loads(r.summary) for r in rows), key=lambda s: s["source"])
+
+
+def vault_store(settings_json: str) -> tuple[pafs.FileSystem, bytes]:
+    """The domain's S3 store and masking key, logged in to Vault as the domain with the
+    job's own AWS identity (the same calls a task makes: callcenter.credentials)."""
+    from callcenter import credentials
+
+    settings = credentials.Settings.from_json(settings_json)
+    client = credentials.vault_client(settings)
+    return credentials.filesystem(settings, "aws", client), credentials.masking_key(settings, client)
+
+
+def write_summary(fs: pafs.FileSystem, path: str, summaries: list[dict[str, Any]]) -> None:
+    from callcenter import tasks
+
+    tasks._write_json(fs, path, {"summaries": summaries})
+
+
+def read_summary(fs: pafs.FileSystem, path: str) -> list[dict[str, Any]]:
+    """The job's summaries; a missing or unreadable summary is an error, not an empty run."""
+    with fs.open_input_stream(path) as stream:
+        data = json.loads(stream.read())
+    return list(data["summaries"])
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spark_job", description="ingest call-record exports on Spark")
+    parser.add_argument("--settings", required=True, help="the domain's credentials Variable (JSON, non-secret)")
+    parser.add_argument("--layout", required=True, help="the domain's layout Variable (JSON)")
+    parser.add_argument("--summary", required=True, help="<bucket>/<key> of the summary JSON to write")
+    parser.add_argument("exports", nargs="+", help="export paths (<bucket>/<key>)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from functools import partial
+
+    from callcenter import credentials
+    from callcenter.layout import Layout
+
+    args = _parser().parse_args(argv)
+    try:
+        settings = credentials.Settings.from_json(args.settings)
+        layout = Layout.from_json(args.layout)
+    except (ValueError, TypeError) as error:  # one line, no traceback (the arguments hold no secret)
+        print(f"spark_job: bad --settings/--layout: {error}", file=sys.stderr)
+        return 2
+    from pyspark.sql import SparkSession
+
+    spark = (SparkSession.builder.appName("call_records_ingest")
+             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    try:
+        summaries = ingest_exports(spark, args.exports, layout, partial(vault_store, args.settings))
+        write_summary(credentials.filesystem(settings, "aws"), args.summary, summaries)
+    finally:
+        spark.stop()
+    failed = [s["source"] for s in summaries if "error" in s]
+    print(f"{len(summaries) - len(failed)} export(s) ingested, {len(failed)} failed")
+    return 0
+
+
+if __name__ == "__main__":  # the EMR Serverless entry point
+    sys.exit(main())

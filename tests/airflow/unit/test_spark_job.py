@@ -1,0 +1,121 @@
+"""The Spark job (callcenter/spark_job.py) == the worker path, file for file; its
+arguments carry no key material; its package is content-addressed. Spark: tiny data."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+import pytest
+from test_spark_engine import KEY, _write_exports, spark  # noqa: F401 - the session fixture
+
+from callcenter import spark_job, tasks
+from callcenter.engine_choice import AwsSpark
+from callcenter.layout import Layout
+
+AWS = AwsSpark(application_id="00f1abc", execution_role_arn="arn:aws:iam::123456789012:role/dev-ca-spark-job",
+               code_uri="s3://dev-dags/spark", log_uri="s3://dev-logs/spark/")
+CREDENTIALS = json.dumps({"domain": "call_analytics", "masking_key_path": "domains/call-analytics/masking",
+                          "vault": {"url": "https://vault.example:8200", "method": "aws_iam", "kv_mount": "secret",
+                                    "kv_path": "domains/call-analytics", "role": "call-analytics",
+                                    "assume_role_arn": "arn:aws:iam::123456789012:role/dev-ca-pipeline",
+                                    "region": "eu-west-1", "server_id": "vault.example"},
+                          "clouds": {"aws": {"engine": "aws", "path": "aws/creds/call-analytics"}}})
+
+
+def _layout(root: Path, side: str) -> Layout:
+    return Layout(raw_bucket=str(root / "raw"), curated_bucket=str(root / f"curated-{side}"),
+                  quarantine_bucket=str(root / f"quarantine-{side}"), gcs_curated_bucket="g", gcs_exports_bucket="e",
+                  azure_container="a", glue_crawler="c")
+
+
+def _tree(fs: pafs.FileSystem, root: str) -> dict[str, object]:
+    """relative path -> content (Parquet as rows, anything else as bytes)."""
+    out: dict[str, object] = {}
+    for info in fs.get_file_info(pafs.FileSelector(root, recursive=True)):
+        if info.type == pafs.FileType.File:
+            rel = info.path[len(root) + 1:]
+            out[rel] = (pq.read_table(info.path).to_pylist() if rel.endswith(".parquet")
+                        else Path(info.path).read_bytes())
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs(spark, tmp_path_factory):  # noqa: F811
+    root = tmp_path_factory.mktemp("job")
+    fs = pafs.LocalFileSystem()
+    worker, job = _layout(root, "worker"), _layout(root, "spark")
+    incoming = Path(worker.incoming)
+    for path in _write_exports(root):
+        incoming.mkdir(parents=True, exist_ok=True)
+        path.rename(incoming / path.name)
+    exports = sorted(str(p) for p in incoming.iterdir())
+    worker_summaries = [tasks.ingest_export(fs, worker, p, KEY) for p in exports]
+    job_summaries = spark_job.ingest_exports(spark, exports + [f"{worker.incoming}/gone.jsonl"], job,
+                                             lambda: (pafs.LocalFileSystem(), KEY))
+    return fs, worker, job, worker_summaries, job_summaries
+
+
+def test_job_publishes_the_same_curated_and_quarantine_files_as_the_worker(runs):
+    fs, worker, job, _, _ = runs
+    got, want = _tree(fs, job.curated), _tree(fs, worker.curated)
+    assert sorted(got) == sorted(want) and len(want) == 2  # one file per (export, call date): same names
+    assert got == want  # row for row, masked values included
+    assert _tree(fs, job.quarantine) == _tree(fs, worker.quarantine)
+    assert not [p for p in got if "_staging" in p]  # published atomically: no staging left behind
+
+
+def test_job_summaries_reconcile_like_the_worker_tasks(runs):
+    _, worker, _, worker_summaries, job_summaries = runs
+    ok = [s for s in job_summaries if "error" not in s]
+    strip = lambda s: {k: v for k, v in s.items() if k != "seconds"}  # noqa: E731
+    assert [strip(s) for s in ok] == [strip(s) for s in worker_summaries]
+    assert tasks.reconcile_totals(ok)["quarantined"] == 10
+    # a failing export is reported by class only, never with its message; the others still publish
+    assert [s for s in job_summaries if "error" in s] == [{"source": f"{worker.incoming}/gone.jsonl",
+                                                           "error": "FileNotFoundError"}]
+
+
+def test_summary_round_trip(tmp_path):
+    fs, path = pafs.LocalFileSystem(), f"{tmp_path}/raw/_processed/_spark/run.json"
+    spark_job.write_summary(fs, path, [{"source": "a", "records_in": 1}])
+    assert spark_job.read_summary(fs, path) == [{"source": "a", "records_in": 1}]
+    assert spark_job.summary_path(_layout(tmp_path, "x"), "manual__2026-12-04T06:00:00+00:00").endswith(
+        "/raw/call_records/_processed/_spark/manual__2026-12-04T06_00_00_00_00.json")
+
+
+def test_job_driver_carries_no_key_material_only_settings_and_paths():
+    driver = spark_job.emr_job_driver(AWS, credentials_json=CREDENTIALS, layout_json=_layout(Path("/x"), "a").to_json(),
+                                      summary="raw/_processed/_spark/r.json", exports=["raw/in/a.jsonl"], digest="ab12")
+    submit = driver["sparkSubmit"]
+    assert submit["entryPoint"] == "s3://dev-dags/spark/spark_job-ab12.py"
+    assert "--py-files s3://dev-dags/spark/callcenter-ab12.zip" in submit["sparkSubmitParameters"]
+    text = json.dumps(driver)
+    for secret in (KEY.hex(), KEY.hex().upper(), "token", "secret_key", "session_token", "client_secret"):
+        assert secret not in text
+    assert submit["entryPointArguments"][-1] == "raw/in/a.jsonl"
+
+
+def test_package_is_content_addressed_and_importable(tmp_path):
+    zip_path, entry = spark_job.build_package(tmp_path / "a")
+    again, _ = spark_job.build_package(tmp_path / "b")
+    assert zip_path.read_bytes() == again.read_bytes()  # deterministic: same sources, same bytes and name
+    assert zip_path.name == f"callcenter-{spark_job.package_digest()}.zip" and entry.name.startswith("spark_job-")
+    names = zipfile.ZipFile(zip_path).namelist()
+    assert {"callcenter/__init__.py", "callcenter/spark_job.py", "callcenter/ingest.py"} <= set(names)
+    pkg = tmp_path / "pkg" / "callcenter"
+    pkg.mkdir(parents=True)
+    for name, src in spark_job.package_files():
+        (pkg.parent / name).parent.mkdir(parents=True, exist_ok=True)
+        (pkg.parent / name).write_bytes(src.read_bytes())
+    (pkg / "masking.py").write_text((pkg / "masking.py").read_text() + "\n# changed\n")
+    assert spark_job.package_digest(pkg) != spark_job.package_digest()  # any edit gives a new name
+
+
+def test_bad_settings_argument_is_one_line_and_exit_2(capsys):
+    code = spark_job.main(["--settings", "{}", "--layout", "{}", "--summary", "s", "raw/a.jsonl"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("spark_job: bad --settings/--layout:") and "\n" not in err
