@@ -43,6 +43,7 @@ class BootstrapStack(PlatformStack):
                 deployer_account_id=naming.gcp_service_account_id(env.prefix, env.name, "deployer"),
                 planner_account_id=naming.gcp_service_account_id(env.prefix, env.name, "planner"),
                 repository=ci.repository, environment=ci.environment, branch=ci.branch,
+                billing_account=env.gcp.billing_account,
             ))
             outputs.update(gcp_workload_identity_provider=gcp.provider_name,
                            gcp_deployer_service_account=gcp.deployer.email,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_google.billing_account_iam_member import BillingAccountIamMember
 from cdktf_cdktf_provider_google.iam_workload_identity_pool import IamWorkloadIdentityPool
 from cdktf_cdktf_provider_google.iam_workload_identity_pool_provider import (
     IamWorkloadIdentityPoolProvider,
@@ -66,6 +67,8 @@ class WorkloadIdentityFederationProps:
     repository: str
     environment: str
     branch: str
+    #: The billing account the project budget lives on (None: the deployer creates no budget).
+    billing_account: str | None = None
 
 
 def attribute_condition(repository: str, environment: str, branch: str) -> str:
@@ -98,6 +101,13 @@ class WorkloadIdentityFederation(Construct):
                                       f"attribute.environment/{props.environment}")
         self.planner = self._account("planner", props, props.planner_account_id, PLANNER_ROLES,
                                      f"attribute.repository/{props.repository}")
+        if props.billing_account:
+            # The GCP platform stack's budget is created on the billing account, above the project
+            # (README, "GCP deployer roles"): the deployer needs costsManager there.
+            BillingAccountIamMember(
+                self, "deployer-budgets", billing_account_id=props.billing_account, role="roles/billing.costsManager",
+                member=f"serviceAccount:{self.deployer.email}",
+            )
         #: What google-github-actions/auth takes as workload_identity_provider.
         self.provider_name = self.provider.name
 

@@ -88,6 +88,8 @@ def test_gcp_pool_admits_the_repository_and_binds_each_account_to_its_principal_
     assert members == [f"attribute.environment/{env.ci.environment}", f"attribute.repository/{repo}"]
     roles = {b["role"] for b in stack.resources("google_project_iam_member").values()}
     assert not roles & {"roles/owner", "roles/editor", "roles/viewer"}
+    billing = stack.only("google_billing_account_iam_member")
+    assert (billing["billing_account_id"], billing["role"]) == (env.gcp.billing_account, "roles/billing.costsManager")
 
 
 @pytest.mark.parametrize("env_name", CLOUD)
