@@ -111,3 +111,17 @@ def test_the_subject_fits_sns_limits():
 
     subject = alerts._subject({"event": "task_failed", "dag_id": "d" * 80, "task_id": "tâsk_" + "t" * 80})
     assert len(subject) <= alerts.SUBJECT_MAX and subject.isascii()
+
+
+def test_every_call_center_dag_and_task_alerts_on_failure():
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow_probe import DAGS
+    from callcenter.alerts import notify_failure
+
+    bag = DagBag(dag_folder=str(DAGS))
+    assert sorted(bag.dags) == ["call_records_ingest", "customer_360", "distribute_curated"]
+    for dag in bag.dags.values():
+        assert dag.on_failure_callback is notify_failure, dag.dag_id
+        for task in dag.tasks:
+            callbacks = task.on_failure_callback
+            assert notify_failure in (callbacks if isinstance(callbacks, list) else [callbacks]), task.task_id
