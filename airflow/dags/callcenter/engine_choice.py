@@ -97,6 +97,13 @@ class SparkSettings:
                    aws=_section(AwsSpark, data.get("aws"), f"{where}.aws", str),
                    gcp=_section(GcpSpark, data.get("gcp"), f"{where}.gcp", str))
 
+    @classmethod
+    def from_variable(cls) -> SparkSettings:
+        """The Variable as a task reads it (Vault secrets backend); absent: worker only."""
+        from airflow.sdk import Variable
+
+        return cls.from_json(Variable.get(SPARK_VARIABLE, default=None))
+
     def engine(self, input_bytes: int, days: int) -> Engine:
         """choose(), but only 'spark' where this environment has a Spark to run on."""
         wanted = choose(input_bytes, days, self.thresholds)

@@ -105,6 +105,17 @@ def emr_configuration_overrides(aws: AwsSpark) -> dict[str, Any]:
     return {"monitoringConfiguration": {"s3MonitoringConfiguration": {"logUri": aws.log_uri}}}
 
 
+def emr_plan(aws: AwsSpark, *, credentials_json: str, layout: Layout, exports: list[str],
+             run_id: str) -> dict[str, Any]:
+    """What call_records_ingest's spark_plan task returns (XCom: settings and paths only)
+    and its EmrServerlessStartJobOperator renders into StartJobRun."""
+    summary = summary_path(layout, run_id)
+    return {"application_id": aws.application_id, "execution_role_arn": aws.execution_role_arn,
+            "job_driver": emr_job_driver(aws, credentials_json=credentials_json, layout_json=layout.to_json(),
+                                         summary=summary, exports=exports),
+            "configuration_overrides": emr_configuration_overrides(aws), "summary": summary}
+
+
 def summary_path(layout: Layout, run_id: str) -> str:
     """Where the job writes its summary: next to the processed markers, one file per run."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)

@@ -32,9 +32,9 @@ def test_non_positive_thresholds_refused():
 
 
 # --------------------------------------------------------------------------- the call_analytics_spark Variable
-import json  # noqa: E402
+import json
 
-from callcenter.engine_choice import SparkSettings, SparkSettingsError  # noqa: E402
+from callcenter.engine_choice import SparkSettings, SparkSettingsError
 
 AWS = {"application_id": "00f1abc", "execution_role_arn": "arn:aws:iam::123456789012:role/dev-ca-spark-job",
        "code_uri": "s3://dev-dags/spark/", "log_uri": "s3://dev-logs/spark/"}

@@ -10,11 +10,10 @@ from pathlib import Path
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
-from test_spark_engine import KEY, _write_exports, spark  # noqa: F401 - the session fixture
-
 from callcenter import spark_job, tasks
 from callcenter.engine_choice import AwsSpark
 from callcenter.layout import Layout
+from test_spark_engine import KEY, _write_exports, spark  # noqa: F401 - the session fixture
 
 AWS = AwsSpark(application_id="00f1abc", execution_role_arn="arn:aws:iam::123456789012:role/dev-ca-spark-job",
                code_uri="s3://dev-dags/spark", log_uri="s3://dev-logs/spark/")
@@ -71,7 +70,7 @@ def test_job_publishes_the_same_curated_and_quarantine_files_as_the_worker(runs)
 def test_job_summaries_reconcile_like_the_worker_tasks(runs):
     _, worker, _, worker_summaries, job_summaries = runs
     ok = [s for s in job_summaries if "error" not in s]
-    strip = lambda s: {k: v for k, v in s.items() if k != "seconds"}  # noqa: E731
+    strip = lambda s: {k: v for k, v in s.items() if k != "seconds"}
     assert [strip(s) for s in ok] == [strip(s) for s in worker_summaries]
     assert tasks.reconcile_totals(ok)["quarantined"] == 10
     # a failing export is reported by class only, never with its message; the others still publish
