@@ -12,9 +12,14 @@ partitions_to_copy -> to_gcs / to_azure (one mapped task per partition and cloud
 - The copies share the memory-heavy pool (HEAVY_POOL) with the other DAGs' big tasks.
 - A failed copy fails its own mapped task only; verify fails the run (no retry:
   a verification mismatch is re-copied by a new run, not by re-verifying).
-- Every file is SHA-256-checked after the copy by reading it back from the target.
+- Every file is written to a temporary `_copying/` name, SHA-256-checked by reading
+  it back, and only then committed to its final name; a failed or mismatched copy
+  leaves the previous good file in place (callcenter/distribute.py).
 - A re-run overwrites the partition and removes files the source no longer has,
-  so it never duplicates.
+  so it never duplicates; a source partition left empty by a re-export empties
+  the copies too.
+- verify compares each copy's row count, read back from its Parquet footers,
+  with the source's, and fails the run on a mismatch.
 """
 
 from __future__ import annotations
@@ -66,11 +71,17 @@ def distribute_curated() -> None:
 
         summary: dict = {}
         for result in [*collected(gcs), *collected(azure)]:
+            # rows: read back from the copies' Parquet footers after the commit and the
+            # prune; source_rows: from the S3 files' footers. Deterministic, so no retry.
+            where = f"{result['cloud']} {result['partition']}"
+            if result["rows"] != result["source_rows"]:
+                raise AirflowFailException(f"{where}: {result['rows']} rows in the copy != "
+                                           f"{result['source_rows']} in the source")
             if result["verified"] != result["files"]:
-                raise AirflowFailException(f"{result['cloud']} {result['partition']}: "
-                                   f"{result['verified']} of {result['files']} files verified")
-            cloud = summary.setdefault(result["cloud"], {"partitions": 0, "files": 0, "bytes": 0, "verified": 0})
-            for k in ("files", "bytes", "verified"):
+                raise AirflowFailException(f"{where}: {result['verified']} of {result['files']} files verified")
+            cloud = summary.setdefault(result["cloud"], {"partitions": 0, "files": 0, "bytes": 0, "verified": 0,
+                                                         "rows": 0, "source_rows": 0, "pruned": 0})
+            for k in ("files", "bytes", "verified", "rows", "source_rows", "pruned"):
                 cloud[k] += result[k]
             cloud["partitions"] += 1
         print(f"copied and verified: {summary}")

@@ -19,7 +19,8 @@ import pyarrow.parquet as pq
 from callcenter import telemetry
 from callcenter.contract import CURATED_SCHEMA, PARTITION_COLUMN
 from callcenter.customer_360 import QUALITY_SCHEMA, SchemaError, customer_360
-from callcenter.distribute import distribute_partition
+from callcenter.distribute import distribute_partition, partition_rows
+from callcenter.distribute import listed_files as _files  # one rule for `_` staging folders
 from callcenter.ingest import ReconciliationError, ingest, reconcile, source_key
 from callcenter.layout import (
     DOMAIN,
@@ -168,24 +169,19 @@ def curated_partitions(fs: pafs.FileSystem, layout: Layout) -> list[str]:
                   if i.type == pafs.FileType.Directory and i.base_name.startswith(PARTITION_PREFIX))
 
 
-def _files(fs: pafs.FileSystem, root: str) -> dict[str, str]:
-    """relative path -> full path of the files under root (staging folders excluded)."""
-    infos = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
-    out = {}
-    for info in infos:
-        if info.type != pafs.FileType.File:
-            continue
-        rel = info.path[len(root) + 1:]
-        if not any(part.startswith("_") for part in rel.split("/")[:-1]):
-            out[rel] = info.path
-    return out
-
-
 def copy_partition(src_fs: pafs.FileSystem, src_root: str, partition: str,
                    dst_fs: pafs.FileSystem, dst_root: str) -> dict:
-    """Copy one partition with SHA-256 verification, then delete destination files
-    the source no longer has: the destination partition ends up equal to the
-    source, so a re-run overwrites and never duplicates."""
+    """Mirror one partition: copy each file (verified, committed at its final name
+    only after the check, see distribute.py), then delete the destination files the
+    source no longer has. Pruning comes after every new file is committed, so a
+    failed copy never leaves the partition with fewer rows than before. A source
+    partition without files (all its rows moved to other days by a re-export)
+    empties the destination partition: the copies never keep rows the lake dropped.
+
+    rows is read back from the footers of every file left in the destination
+    partition after pruning, source_rows from the source files' footers (verify
+    compares them); verified counts files whose committed copy
+    has the source's size and row count."""
     if not partition.startswith(PARTITION_PREFIX) or "/" in partition:
         raise ValueError(f"not a partition name: {partition!r}")
     dst = f"{dst_root}/{partition}"
@@ -195,7 +191,8 @@ def copy_partition(src_fs: pafs.FileSystem, src_root: str, partition: str,
     for rel in stale:
         dst_fs.delete_file(f"{dst}/{rel}")
     summary = {"partition": partition, "files": result.files, "bytes": result.bytes,
-               "verified": len(result.checksums), "pruned": len(stale)}
+               "verified": result.verified, "rows": partition_rows(dst_fs, dst), "source_rows": result.source_rows,
+               "pruned": len(stale)}
     telemetry.record("copy", summary, domain=DOMAIN, cloud=telemetry.cloud_of(dst_fs),
                      seconds=time.monotonic() - started)
     return summary

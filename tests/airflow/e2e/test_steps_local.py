@@ -69,10 +69,12 @@ def test_reconcile_totals_fails_when_counts_do_not_add_up():
 def test_copy_partition_overwrites_prunes_and_checks_names(layout):
     from callcenter.tasks import copy_partition
 
+    from tests.airflow.unit.distribute_helpers import parquet_bytes
+
     fs = pafs.LocalFileSystem()
     src = Path(layout.curated) / "call_date=2026-11-20"
     src.mkdir(parents=True)
-    (src / "part-a.parquet").write_bytes(b"a" * 10)
+    (src / "part-a.parquet").write_bytes(parquet_bytes(10))
     (src / "_staging").mkdir()
     (src / "_staging" / "part-x.parquet").write_bytes(b"half-written")
     dst = Path(layout.gcs_curated) / "call_date=2026-11-20"
@@ -80,9 +82,10 @@ def test_copy_partition_overwrites_prunes_and_checks_names(layout):
     (dst / "part-old.parquet").write_bytes(b"stale")
     (dst / "part-a.parquet").write_bytes(b"old content")
     result = copy_partition(fs, layout.curated, "call_date=2026-11-20", fs, layout.gcs_curated)
-    assert result == {"partition": "call_date=2026-11-20", "files": 1, "bytes": 10, "verified": 1, "pruned": 1}
-    assert sorted(p.name for p in dst.iterdir()) == ["part-a.parquet"]
-    assert (dst / "part-a.parquet").read_bytes() == b"a" * 10
+    assert result == {"partition": "call_date=2026-11-20", "files": 1, "bytes": len(parquet_bytes(10)),
+                      "verified": 1, "rows": 10, "source_rows": 10, "pruned": 1}
+    assert sorted(p.name for p in dst.iterdir() if p.is_file()) == ["part-a.parquet"]
+    assert (dst / "part-a.parquet").read_bytes() == parquet_bytes(10)
     for bad in ("../call_date=2026-11-20", "2026-11-20", "call_date=2026-11-20/x"):
         with pytest.raises(ValueError, match="not a partition"):
             copy_partition(fs, layout.curated, bad, fs, layout.gcs_curated)
