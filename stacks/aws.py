@@ -13,6 +13,7 @@ from constructs import Construct
 
 from environments import naming
 from environments.schema import Environment
+from modules.aws.alarms import CrawlerFailureAlert, CrawlerFailureAlertProps
 from modules.aws.alerts_topic import AlertsTopic, AlertsTopicProps, publisher_key_statements
 from modules.aws.budget import Budget, BudgetProps
 from modules.aws.data_domain import DataDomain, DataDomainProps
@@ -168,6 +169,10 @@ class AwsPlatformStack(PlatformStack):
         }
         self.alerts = AlertsTopic(self, "alerts", AlertsTopicProps(
             name=alerts_name, kms_key_arn=self.key.arn, account_id=aws.account_id, emails=tuple(env.alerts.emails),
+        ))
+        CrawlerFailureAlert(self, "crawler-failures", CrawlerFailureAlertProps(
+            name=_name(env, "crawler-failures"), topic_arn=self.alerts.arn,
+            crawler_names=tuple(domain.catalog.crawler_name for domain in self.domains.values()),
         ))
         if aws.budget.enabled:
             Budget(

@@ -8,7 +8,7 @@ from stacks.base import PlatformStack
 
 # Services a local AWS stand-in must answer for; the provider sends each to the endpoint.
 _LOCAL_AWS_SERVICES = (
-    "cloudwatch", "ec2", "glue", "iam", "kms", "logs", "s3", "sns", "sqs", "sts", "budgets", "mwaa",
+    "cloudwatch", "ec2", "glue", "iam", "kms", "logs", "s3", "sns", "sqs", "sts", "budgets", "mwaa", "events",
 )
 
 

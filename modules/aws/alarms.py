@@ -1,4 +1,5 @@
-"""CloudWatch alarms on an MWAA environment's Airflow metrics, raised to the alerts topic.
+"""Alerts raised to the alerts topic: CloudWatch alarms on an MWAA environment's Airflow metrics, and
+an EventBridge rule for Glue crawlers that fail.
 
 Metric names and dimensions are MWAA's (user guide, "Apache Airflow environment metrics in
 CloudWatch", the Airflow v2/v3 tables): namespace ``AmazonMWAA``, every metric carrying
@@ -10,8 +11,11 @@ the topic (the MWAA role may publish to it).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from constructs import Construct
 
@@ -99,3 +103,27 @@ class MwaaAlarms(Construct):
             )
             for alarm in mwaa_alarms(props.queued_tasks_threshold)
         }
+
+
+@dataclass(frozen=True)
+class CrawlerFailureAlertProps:
+    name: str
+    crawler_names: tuple[str, ...]
+    topic_arn: str
+
+
+class CrawlerFailureAlert(Construct):
+    """Glue emits "Glue Crawler State Change" events (source ``aws.glue``, ``detail.state`` Failed) to the
+    default event bus; this rule sends those of the platform's crawlers to the topic. EventBridge may
+    publish there through the topic policy and the key policy's topic-scoped statement (review #23)."""
+
+    def __init__(self, scope: Construct, id_: str, props: CrawlerFailureAlertProps):
+        super().__init__(scope, id_)
+        self.rule = CloudwatchEventRule(
+            self, "rule", name=props.name, description="A platform Glue crawler failed",
+            event_pattern=json.dumps({
+                "source": ["aws.glue"], "detail-type": ["Glue Crawler State Change"],
+                "detail": {"state": ["Failed"], "crawlerName": list(props.crawler_names)},
+            }, sort_keys=True),
+        )
+        CloudwatchEventTarget(self, "topic", rule=self.rule.name, target_id="alerts-topic", arn=props.topic_arn)

@@ -75,6 +75,10 @@ DEPLOY_ACTIONS: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...]]] = {
         "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource",
     )),
     "budgets": (("arn:aws:budgets::{account}:budget/{base}-*",), ("budgets:ModifyBudget",)),
+    "events": (("arn:aws:events:{region}:{account}:rule/{base}-*",), (
+        "events:PutRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets", "events:TagResource",
+        "events:UntagResource",
+    )),
     "ec2": (None, (
         "ec2:CreateVpc", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:CreateSubnet", "ec2:DeleteSubnet",
         "ec2:ModifySubnetAttribute", "ec2:CreateRouteTable", "ec2:DeleteRouteTable", "ec2:CreateRoute",

@@ -115,3 +115,16 @@ def test_bad_alerts_section_is_one_clear_line_per_problem(tmp_path):
     assert len(lines) == 2, lines
     assert any("alerts.log_retention_days" in line and "30" in line for line in lines)
     assert any("alerts.emails" in line and "not-an-email" in line for line in lines)
+
+
+@pytest.mark.parametrize("env_name", CLOUD + ["local"])
+def test_failed_crawlers_reach_the_topic_through_eventbridge(stacks, env_name):
+    platform = stacks[f"{env_name}-aws-platform"]
+    rule = platform.only("aws_cloudwatch_event_rule")
+    pattern = json.loads(rule["event_pattern"])
+    crawlers = {f"${{aws_glue_crawler.{name}.name}}" for name in platform.resources("aws_glue_crawler")}
+    assert (pattern["source"], pattern["detail-type"], pattern["detail"]["state"]) == (
+        ["aws.glue"], ["Glue Crawler State Change"], ["Failed"])
+    assert set(pattern["detail"]["crawlerName"]) == crawlers and crawlers
+    target = platform.only("aws_cloudwatch_event_target")
+    assert target["arn"].startswith("${aws_sns_topic.alerts_topic") and target["rule"].endswith(".name}")
