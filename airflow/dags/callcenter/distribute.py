@@ -17,12 +17,16 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 CHUNK_BYTES = 8 << 20  # bounded memory: files are streamed, never loaded whole
 TEMP_FOLDER = "_copying"  # `_`-prefixed: skipped by readers and by `listed_files`
+# A temporary this old belongs to no live copy (tasks time out after 1 h and a DAG runs
+# one at a time): it is what a killed worker left, swept by the next copy of the partition.
+STALE_TEMP_AGE = timedelta(hours=6)
 
 
 class ChecksumMismatchError(RuntimeError):
@@ -138,6 +142,18 @@ def copy_file_verified(src_fs: pafs.FileSystem, src: str, dst_fs: pafs.FileSyste
     return src_sum, size
 
 
+def sweep_stale_temporaries(fs: pafs.FileSystem, dst_dir: str, now: datetime | None = None) -> int:
+    """Delete temporaries older than STALE_TEMP_AGE under `dst_dir/_copying` (a SIGKILL
+    skips the cleanup in copy_file_verified). A store without mtimes keeps them."""
+    cutoff = (now or datetime.now(UTC)) - STALE_TEMP_AGE
+    infos = fs.get_file_info(pafs.FileSelector(f"{dst_dir.rstrip('/')}/{TEMP_FOLDER}", allow_not_found=True))
+    stale = [i.path for i in infos if i.type == pafs.FileType.File and i.mtime is not None
+             and i.mtime.astimezone(UTC) < cutoff]
+    for path in stale:
+        _delete_quietly(fs, path)
+    return len(stale)
+
+
 def distribute_partition(
     src_fs: pafs.FileSystem,
     src_dir: str,
@@ -151,6 +167,7 @@ def distribute_partition(
     decides what an empty source means for the destination)."""
     src_dir, dst_dir = src_dir.rstrip("/"), dst_dir.rstrip("/")
     run = uuid.uuid4().hex[:12]  # two concurrent runs never share a temporary name
+    sweep_stale_temporaries(dst_fs, dst_dir)
     result = DistributeResult()
     for rel, path in sorted(listed_files(src_fs, src_dir).items()):
         final = f"{dst_dir}/{rel}"

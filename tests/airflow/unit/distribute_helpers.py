@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import Self
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -46,7 +47,7 @@ class CutStream:
         self.left -= len(chunk)
         return chunk
 
-    def __enter__(self) -> CutStream:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -5,7 +5,11 @@ from pathlib import Path
 import pyarrow.fs as pafs
 import pytest
 from callcenter import distribute as dist
-from callcenter.distribute import TEMP_FOLDER, ChecksumMismatchError, distribute_partition
+from callcenter.distribute import (
+    TEMP_FOLDER,
+    ChecksumMismatchError,
+    distribute_partition,
+)
 from distribute_helpers import parquet_bytes
 
 

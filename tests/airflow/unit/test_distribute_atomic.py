@@ -5,6 +5,9 @@ the copy, and the result carries row counts read back from the Parquet footers."
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime, timedelta
+
 import pyarrow.fs as pafs
 import pytest
 from callcenter import distribute as dist
@@ -106,3 +109,16 @@ def test_an_emptied_source_partition_empties_the_copy(fs, source_state) -> None:
     assert (result["files"], result["pruned"], result["rows"], result["source_rows"]) == (0, 2, 0, 0)
     listed = fs.get_file_info(pafs.FileSelector(f"gcs/{PART}", recursive=True, allow_not_found=True))
     assert not [i for i in listed if i.type == pafs.FileType.File]
+
+
+def test_a_killed_copy_s_old_temporary_is_swept_by_the_next_copy(fs, tmp_path) -> None:
+    """SIGKILL skips the cleanup; the next copy removes temporaries older than STALE_TEMP_AGE
+    and leaves a younger one (it may belong to a copy still running)."""
+    write(fs, f"s3/{PART}/part-a.parquet", parquet_bytes(2))
+    write(fs, f"gcs/{PART}/{TEMP_FOLDER}/dead-part-a.parquet", b"half")
+    write(fs, f"gcs/{PART}/{TEMP_FOLDER}/live-part-a.parquet", b"half")
+    old = (datetime.now(UTC) - dist.STALE_TEMP_AGE - timedelta(minutes=1)).timestamp()
+    os.utime(tmp_path / "gcs" / PART / TEMP_FOLDER / "dead-part-a.parquet", (old, old))
+    copy_partition(fs, "s3", PART, fs, "gcs")
+    left = fs.get_file_info(pafs.FileSelector(f"gcs/{PART}/{TEMP_FOLDER}"))
+    assert [i.base_name for i in left] == ["live-part-a.parquet"]
