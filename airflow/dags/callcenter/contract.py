@@ -70,6 +70,9 @@ class Reason:
     BAD_SENTIMENT = "bad_sentiment"
     SENTIMENT_OUT_OF_RANGE = "sentiment_out_of_range"
     TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
+    # A call_id already curated: earlier in the same export, or in another
+    # source's file of the same call_date partition (review V6).
+    DUPLICATE_CALL_ID = "duplicate_call_id"
 
     @staticmethod
     def pii_in(field: str) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from callcenter.dedup import first_occurrence
+
 METRIC_COLUMNS = ("calls", "total_duration_s", "avg_duration_s", "avg_sentiment", "last_call_time")
 
 #: The only columns read from the Azure call-quality source (CONTRACT.md): ids and
@@ -33,8 +35,12 @@ def _require(table: pa.Table, columns: tuple[str, ...], name: str) -> None:
 
 
 def call_metrics(calls: pa.Table) -> pa.Table:
-    """One row per customer_id from curated call records."""
+    """One row per customer_id from curated call records. With a call_id column
+    (the DAG always reads it), a call present more than once (two exports raced,
+    or data curated before ingest deduplicated) counts once (review V6)."""
     _require(calls, ("customer_id", "duration", "sentiment", "call_start_time"), "calls")
+    if "call_id" in calls.column_names:
+        calls = calls.filter(pa.array(first_occurrence(calls.column("call_id"))))
     # Cast to the curated types so an empty or loosely typed input (e.g. an
     # all-null column inferred as `null`) still joins on a string key.
     calls = pa.table(

@@ -3,9 +3,16 @@
     records_in == curated + quarantined, or the run raises and publishes nothing.
 
 Output is staged under `<out_dir>/_staging/` and only moved into place after the
-whole input reconciled, so a failed run leaves the previous output untouched and
-a re-run of the same source replaces exactly what that source wrote before.
-Works on any pyarrow FileSystem (local disk in tests, S3/GCS in the DAGs).
+whole input reconciled. Publishing never deletes first (review D6): a journal
+listing every staged->final move and every stale file is written before the
+first move; each move overwrites one fixed name per partition
+(`part-<source key>.parquet`), which is atomic per object (POSIX rename; S3/GCS
+copy to a key); stale files of partitions this source no longer has go last;
+the journal goes after them. A failure at any point leaves every partition with
+the previous or the new file of this source, and the next ingest of the source
+(or the next run's find step) rolls the journal forward. Duplicate call_ids go
+to quarantine (review V6) and the published files are read back and reconciled
+(review V9). Works on any pyarrow FileSystem (local disk in tests, S3/GCS in the DAGs).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from callcenter.contract import CURATED_SCHEMA, MAX_LINE_BYTES, PARTITION_COLUMN, Reason
+from callcenter.dedup import first_occurrence
 from callcenter.masking import check_key, hash_email, hash_name, phone_last4, redact_notes, redact_structured
 from callcenter.reader import DEFAULT_BATCH_BYTES, FieldExtractor, LineBatch, decode_utf8, iter_line_batches
 from callcenter.validation import Validated, validate
@@ -59,8 +67,14 @@ class IngestResult:
     quarantined: int = 0
     batches: int = 0
     max_batch_records: int = 0
+    # Written plus emptied: every partition whose content for this source changed,
+    # so distribute re-syncs a partition this source left too (review D8).
     partitions: list[str] = field(default_factory=list)
+    removed_partitions: list[str] = field(default_factory=list)
     reasons: dict[str, int] = field(default_factory=dict)
+    # Read back from the published files, not counted in memory (review V9).
+    read_back_curated: int = 0
+    read_back_quarantined: int = 0
 
 
 def reconcile(records_in: int, curated: int, quarantined: int, where: str) -> None:
@@ -299,8 +313,12 @@ def ingest(
     timer = _Timer(timings)
     out_fs.create_dir(staging, recursive=True)
     out_fs.create_dir(f"{quarantine_dir}/{STAGING_DIR}", recursive=True)
+    journal = journal_path(out_dir, prefix)
+    roll_forward(out_fs, journal)  # an earlier run of this source died mid-publish
     writer = _PartitionWriter(out_fs, staging, prefix)
     extractor = FieldExtractor(threads=threads)
+    call_ids = CallIds(out_fs, out_dir, prefix)
+    publishing = False
     try:
         with _open(source, in_fs) as stream, out_fs.open_output_stream(q_staged) as q_out:
             batches = iter_line_batches(stream, batch_bytes)
@@ -309,22 +327,29 @@ def ingest(
                     lb = next(batches, None)
                 if lb is None:
                     break
-                _ingest_batch(lb, result, writer, extractor, q_out, key, timer)
+                _ingest_batch(lb, result, writer, extractor, q_out, key, timer, call_ids)
                 if on_batch is not None:
                     on_batch(len(lb.lines))
         with timer.stage("write"):  # flushes the rows still buffered
             writer.close()
         reconcile(result.records_in, result.curated, result.quarantined, source_id)
         with timer.stage("write"):
-            _publish(out_fs, out_dir, prefix, writer.files)
-            out_fs.move(q_staged, q_final)
-        result.partitions = sorted(writer.files)
+            plan = _plan_publish(out_fs, out_dir, prefix, writer.files, [staging, q_staged])
+            plan["moves"].append([q_staged, q_final])
+            publishing = True  # from here on, staging belongs to the journal
+            _write_json_atomic(out_fs, journal, plan, nonce)
+            _apply(out_fs, journal, plan)
+        result.removed_partitions = plan["removed"]
+        result.partitions = sorted(set(writer.files) | set(plan["removed"]))
+        with timer.stage("verify"):
+            _read_back(out_fs, [dst for _, dst in plan["moves"][:-1]], q_final, result)
         return result
     finally:
         writer.abort()
         extractor.close()
-        _remove_quietly(out_fs, staging, is_dir=True)
-        _remove_quietly(out_fs, q_staged, is_dir=False)
+        if not publishing or not _exists(out_fs, journal):
+            _remove_quietly(out_fs, staging, is_dir=True)
+            _remove_quietly(out_fs, q_staged, is_dir=False)
 
 
 @contextmanager
@@ -338,7 +363,7 @@ def _open(source: str | BinaryIO, fs: pafs.FileSystem | None) -> Iterator[Binary
 
 
 def _ingest_batch(lb: LineBatch, result: IngestResult, writer: _PartitionWriter, extractor: FieldExtractor,
-                  q_out: pa.NativeFile, key: bytes, timer: _Timer) -> None:
+                  q_out: pa.NativeFile, key: bytes, timer: _Timer, call_ids: CallIds | None = None) -> None:
     q_records: list[dict[str, object]] = []
     for line_no in lb.too_long_line_nos:
         q_records.append({"line": line_no, "reason": Reason.LINE_TOO_LONG})
@@ -359,6 +384,13 @@ def _ingest_batch(lb: LineBatch, result: IngestResult, writer: _PartitionWriter,
             blank = pc.fill_null(pc.equal(status, "blank"), False)
             reasons = pc.coalesce(status, checked.reasons)
             valid = pc.fill_null(pc.is_null(reasons), False)
+        if call_ids is not None:
+            with timer.stage("dedup"):
+                dup = call_ids.duplicates(cols["call_id"], checked.call_start_time, valid)
+                if dup is not None:
+                    reasons = pc.if_else(dup, pa.scalar(Reason.DUPLICATE_CALL_ID), reasons)
+                    valid = pc.and_(valid, pc.invert(dup))
+        with timer.stage("validate"):
             rejected = pc.and_(pc.invert(valid), pc.invert(blank))
         with timer.stage("mask"):
             table = _curate(cols, checked, valid, key, timer)
@@ -398,16 +430,153 @@ def _ingest_batch(lb: LineBatch, result: IngestResult, writer: _PartitionWriter,
     result.max_batch_records = max(result.max_batch_records, n)
 
 
-def _publish(fs: pafs.FileSystem, out_dir: str, prefix: str, staged: dict[str, str]) -> None:
-    """Replace everything this source wrote before with what it wrote now."""
+JOURNAL_SUFFIX = ".journal.json"
+
+
+def journal_path(out_dir: str, prefix: str) -> str:
+    # One per source (not per run), so the next run of the source finds it.
+    return f"{out_dir.rstrip('/')}/{STAGING_DIR}/{prefix}{JOURNAL_SUFFIX}"
+
+
+def _exists(fs: pafs.FileSystem, path: str) -> bool:
+    try:
+        return fs.get_file_info(path).type == pafs.FileType.File
+    except OSError:
+        return True  # cannot tell (store down): keep what the journal may need
+
+
+def _plan_publish(fs: pafs.FileSystem, out_dir: str, prefix: str, staged: dict[str, str],
+                  cleanup: list[str]) -> dict:
+    """Moves of the staged files onto their final names, and the files of this
+    source the new output no longer has (partitions it left: review D8)."""
+    finals = {f"{out_dir}/{part}/{prefix}.parquet" for part in staged}
     listing = fs.get_file_info(pafs.FileSelector(out_dir, recursive=True, allow_not_found=True))
-    for info in listing:
-        if (info.type == pafs.FileType.File and info.base_name.startswith(prefix + ".")
-                and f"/{STAGING_DIR}/" not in info.path):
-            fs.delete_file(info.path)
-    for part_name, path in staged.items():
-        fs.create_dir(f"{out_dir}/{part_name}", recursive=True)
-        fs.move(path, f"{out_dir}/{part_name}/{prefix}.parquet")
+    stale = sorted(i.path for i in listing
+                   if i.type == pafs.FileType.File and i.base_name.startswith(prefix + ".")
+                   and f"/{STAGING_DIR}/" not in f"/{i.path[len(out_dir) + 1:]}" and i.path not in finals)
+    removed = sorted({p[len(out_dir) + 1:].split("/")[0] for p in stale} - set(staged))
+    return {"moves": [[path, f"{out_dir}/{part}/{prefix}.parquet"] for part, path in sorted(staged.items())],
+            "delete": stale, "cleanup": cleanup, "removed": removed}
+
+
+def _write_json_atomic(fs: pafs.FileSystem, path: str, data: dict, nonce: str) -> None:
+    # Written under a temporary name and moved: a half-written journal never
+    # exists under its real name (rename on disk; one PUT/copy per key on S3/GCS).
+    tmp = f"{path}.{nonce}.tmp"
+    with fs.open_output_stream(tmp) as out:
+        out.write(json.dumps(data, sort_keys=True).encode("utf-8"))
+    fs.move(tmp, path)
+
+
+def _apply(fs: pafs.FileSystem, journal: str, plan: dict) -> None:
+    """Idempotent: a step already done (by an earlier attempt or a concurrent
+    roll-forward) is skipped, so any number of retries converge."""
+    for src, dst in plan["moves"]:
+        if fs.get_file_info(src).type != pafs.FileType.File:
+            continue  # moved by an earlier attempt
+        fs.create_dir(dst.rsplit("/", 1)[0], recursive=True)
+        try:
+            fs.move(src, dst)  # replaces dst in one step (pyarrow FileSystem.move)
+        except FileNotFoundError:
+            pass
+    for path in plan["delete"]:  # stale partitions last: their rows may have moved to a new one
+        _remove_quietly(fs, path, is_dir=False)
+    for path in plan["cleanup"]:
+        _remove_quietly(fs, path, is_dir=not path.endswith(".jsonl"))
+    _remove_quietly(fs, journal, is_dir=False)  # the journal goes last
+
+
+def roll_forward(fs: pafs.FileSystem, journal: str) -> bool:
+    """Finish the publish a journal describes, if one is pending."""
+    try:
+        with fs.open_input_stream(journal) as stream:
+            plan = json.loads(stream.read())
+    except FileNotFoundError:
+        return False
+    _apply(fs, journal, plan)
+    return True
+
+
+def recover_publishes(fs: pafs.FileSystem, out_dir: str) -> int:
+    """Roll every pending journal under out_dir forward (the run's first step, so
+    no ingest of this run is publishing). Returns how many there were."""
+    infos = fs.get_file_info(pafs.FileSelector(f"{out_dir.rstrip('/')}/{STAGING_DIR}", allow_not_found=True))
+    return sum(roll_forward(fs, i.path) for i in infos
+               if i.type == pafs.FileType.File and i.base_name.endswith(JOURNAL_SUFFIX))
+
+
+def _read_back(fs: pafs.FileSystem, parquet_paths: list[str], quarantine_path: str, result: IngestResult) -> None:
+    """Row counts from the published Parquet footers and the quarantine's line
+    count, reconciled against records_in (review V9): the check trusts what a
+    reader will find, not the counters that produced it."""
+    curated = 0
+    for path in parquet_paths:
+        with fs.open_input_file(path) as f:
+            curated += pq.ParquetFile(f).metadata.num_rows
+    lines = 0
+    with fs.open_input_stream(quarantine_path) as stream:
+        while chunk := stream.read(1 << 20):
+            lines += chunk.count(b"\n")  # json.dumps escapes newlines inside values
+    result.read_back_curated, result.read_back_quarantined = curated, lines
+    reconcile(result.records_in, curated, lines, f"{result.source_id} (read back)")
+
+
+class CallIds:
+    """duplicate_call_id (review V6): a call_id seen earlier in this export, or
+    present in another source's file of the same curated partition.
+
+    Set operations run in C (set.intersection/update over a batch's list), the
+    per-row mask is one pc.is_in against the few hits. Memory: this export's
+    valid call_ids plus the call_ids of other sources' files in the partitions
+    it writes, about 90 B per id as Python strings; the other files are read
+    one row group of the call_id column at a time (measured in pipeline_bench).
+    """
+
+    def __init__(self, fs: pafs.FileSystem, out_dir: str, prefix: str) -> None:
+        self._fs, self._out_dir, self._own = fs, out_dir, f"{prefix}.parquet"
+        self._seen: set[str] = set()
+        self._others: dict[object, set[str]] = {}
+
+    def _other_ids(self, day: object) -> set[str]:
+        if day not in self._others:
+            ids: set[str] = set()
+            folder = f"{self._out_dir}/{PARTITION_COLUMN}={day.isoformat()}"  # type: ignore[attr-defined]
+            for info in self._fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True)):
+                # A re-export of the same source replaces its own file: not a duplicate.
+                if info.type != pafs.FileType.File or info.base_name == self._own \
+                        or not info.base_name.endswith(".parquet"):
+                    continue
+                with self._fs.open_input_file(info.path) as f:
+                    for batch in pq.ParquetFile(f).iter_batches(columns=["call_id"]):
+                        ids.update(batch.column(0).to_pylist())
+            self._others[day] = ids
+        return self._others[day]
+
+    def duplicates(self, call_id: pa.Array, start: pa.Array, valid: pa.Array) -> pa.Array | None:
+        """Mask over the batch: valid rows whose call_id is a duplicate."""
+        cand = np.flatnonzero(valid.to_numpy(zero_copy_only=False))
+        if len(cand) == 0:
+            return None
+        take = pa.array(cand)
+        ids = pc.take(call_id, take)
+        days = pc.take(start, take).cast(pa.date32())
+        dup = ~first_occurrence(ids)
+        listed = ids.to_pylist()
+
+        def hits_mask(hits: set[str]) -> np.ndarray:
+            return pc.is_in(ids, value_set=pa.array(list(hits), pa.string())).to_numpy(zero_copy_only=False)
+
+        if hits := self._seen.intersection(listed):
+            dup |= hits_mask(hits)
+        for day in pc.unique(days).to_pylist():
+            if hits := self._other_ids(day).intersection(listed):
+                dup |= hits_mask(hits) & pc.equal(days, pa.scalar(day, pa.date32())).to_numpy(zero_copy_only=False)
+        self._seen.update(listed)
+        if not dup.any():
+            return None
+        mask = np.zeros(len(valid), dtype=bool)
+        mask[cand[dup]] = True
+        return pa.array(mask)
 
 
 def _remove_quietly(fs: pafs.FileSystem, path: str, *, is_dir: bool) -> None:

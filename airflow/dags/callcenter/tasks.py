@@ -21,7 +21,7 @@ from callcenter.contract import CURATED_SCHEMA, PARTITION_COLUMN
 from callcenter.customer_360 import QUALITY_SCHEMA, SchemaError, customer_360
 from callcenter.distribute import distribute_partition, partition_rows
 from callcenter.distribute import listed_files as _files  # one rule for `_` staging folders
-from callcenter.ingest import ReconciliationError, ingest, reconcile, source_key
+from callcenter.ingest import ReconciliationError, ingest, reconcile, recover_publishes, source_key
 from callcenter.layout import (
     DOMAIN,
     EXPORT_SUFFIXES,
@@ -31,7 +31,8 @@ from callcenter.layout import (
 )
 
 PARTITION_PREFIX = f"{PARTITION_COLUMN}="
-CALL_COLUMNS = ["customer_id", "duration", "sentiment", "call_start_time"]
+# call_id so customer_360 counts a call present twice once (review V6).
+CALL_COLUMNS = ["call_id", "customer_id", "duration", "sentiment", "call_start_time"]
 
 
 # --------------------------------------------------------------------------- ingest
@@ -66,7 +67,12 @@ def pending_exports(fs: pafs.FileSystem, layout: Layout, *, reprocess: bool = Fa
                     limit: int = MAX_BATCH) -> list[str]:
     """Exports under the raw zone's incoming folder that have not been ingested
     in their current version (all of them with `reprocess`): the oldest `limit`
-    (by modification time, then path); the rest are found again by the next runs."""
+    (by modification time, then path); the rest are found again by the next runs.
+    First finishes any publish a failed or killed ingest left half done (its
+    journal, review D6): this is the run's first step and max_active_runs=1, so
+    no ingest is publishing now, and an export that went to dead_letter/ after
+    such a failure does not leave its partitions half old, half new."""
+    recover_publishes(fs, layout.curated)
     infos = fs.get_file_info(pafs.FileSelector(layout.incoming, recursive=True, allow_not_found=True))
     exports = sorted((i for i in infos if i.type == pafs.FileType.File and i.path.endswith(EXPORT_SUFFIXES)),
                      key=lambda i: (i.mtime.timestamp() if i.mtime is not None else 0.0, i.path))
@@ -131,7 +137,9 @@ def ingest_export(fs: pafs.FileSystem, layout: Layout, export_path: str, key: by
         "curated": result.curated,
         "quarantined": result.quarantined,
         "reasons": dict(sorted(result.reasons.items())),
-        "partitions": result.partitions,
+        "partitions": result.partitions,  # written + emptied (review D8)
+        "removed_partitions": result.removed_partitions,
+        "read_back": {"curated": result.read_back_curated, "quarantined": result.read_back_quarantined},
         "seconds": round(time.monotonic() - started, 3),
     }
     _write_json(fs, marker_path(layout, export_path), {**summary, **_identity(info)})
