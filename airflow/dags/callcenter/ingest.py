@@ -337,7 +337,7 @@ def ingest(
             plan = _plan_publish(out_fs, out_dir, prefix, writer.files, [staging, q_staged])
             plan["moves"].append([q_staged, q_final])
             publishing = True  # from here on, staging belongs to the journal
-            _write_json_atomic(out_fs, journal, plan, nonce)
+            _write_json_atomic(out_fs, journal, plan, f"{staging}/journal.json.tmp")
             _apply(out_fs, journal, plan)
         result.removed_partitions = plan["removed"]
         result.partitions = sorted(set(writer.files) | set(plan["removed"]))
@@ -459,10 +459,10 @@ def _plan_publish(fs: pafs.FileSystem, out_dir: str, prefix: str, staged: dict[s
             "delete": stale, "cleanup": cleanup, "removed": removed}
 
 
-def _write_json_atomic(fs: pafs.FileSystem, path: str, data: dict, nonce: str) -> None:
-    # Written under a temporary name and moved: a half-written journal never
+def _write_json_atomic(fs: pafs.FileSystem, path: str, data: dict, tmp: str) -> None:
+    # Written under a temporary name (inside the run's staging folder, so a
+    # failed run's cleanup takes it too) and moved: a half-written journal never
     # exists under its real name (rename on disk; one PUT/copy per key on S3/GCS).
-    tmp = f"{path}.{nonce}.tmp"
     with fs.open_output_stream(tmp) as out:
         out.write(json.dumps(data, sort_keys=True).encode("utf-8"))
     fs.move(tmp, path)
@@ -479,11 +479,20 @@ def _apply(fs: pafs.FileSystem, journal: str, plan: dict) -> None:
             fs.move(src, dst)  # replaces dst in one step (pyarrow FileSystem.move)
         except FileNotFoundError:
             pass
-    for path in plan["delete"]:  # stale partitions last: their rows may have moved to a new one
-        _remove_quietly(fs, path, is_dir=False)
+    # Stale partitions last: their rows may have moved to a new one. Only "already
+    # gone" is tolerated; any other error keeps the journal, so a retry finishes.
+    for path in plan["delete"]:
+        _remove_if_present(fs, path, is_dir=False)
     for path in plan["cleanup"]:
-        _remove_quietly(fs, path, is_dir=not path.endswith(".jsonl"))
-    _remove_quietly(fs, journal, is_dir=False)  # the journal goes last
+        _remove_if_present(fs, path, is_dir=not path.endswith(".jsonl"))
+    _remove_if_present(fs, journal, is_dir=False)  # the journal goes last
+
+
+def _remove_if_present(fs: pafs.FileSystem, path: str, *, is_dir: bool) -> None:
+    try:
+        fs.delete_dir(path) if is_dir else fs.delete_file(path)
+    except FileNotFoundError:
+        pass
 
 
 def roll_forward(fs: pafs.FileSystem, journal: str) -> bool:
