@@ -118,8 +118,8 @@ def _commit(fs: pafs.FileSystem, temp: str, final: str) -> None:
 def _delete_quietly(fs: pafs.FileSystem, path: str) -> None:
     try:
         fs.delete_file(path)
-    except (FileNotFoundError, OSError):
-        pass  # a temporary copy that was never created; the original error matters
+    except OSError:
+        pass  # e.g. a temporary that was never created: the original error is the one to raise
 
 
 def copy_file_verified(src_fs: pafs.FileSystem, src: str, dst_fs: pafs.FileSystem, final: str,
@@ -136,7 +136,7 @@ def copy_file_verified(src_fs: pafs.FileSystem, src: str, dst_fs: pafs.FileSyste
                 f"{final}: sha256 {dst_sum[:12]}.. ({dst_size} B) != source {src_sum[:12]}.. ({size} B); "
                 "the previous copy is kept")
         _commit(dst_fs, temp, final)
-    except BaseException:  # also an execution_timeout or a kill signal: never leave the temp behind
+    except BaseException:  # also Airflow's timeout/termination exceptions: never leave the temp behind
         _delete_quietly(dst_fs, temp)
         raise
     return src_sum, size
