@@ -23,6 +23,16 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SKIPS = REPO / "policy" / "checkov_skips.yaml"
+#: The repository's own policies (CKV_CC_*, CKV2_CC_*), run alongside checkov's built-in checks.
+CUSTOM_CHECKS = REPO / "policy" / "custom_checks"
+#: Logical names a domain that is not configured yet would get (stacks name a domain's constructs
+#: "domain-<name>", "pipeline-role-<name>", "policy-<name>", ...). A skip whose resource pattern matches
+#: one of them would silently absorb that new domain's findings.
+NEW_DOMAIN_PROBES = (
+    "domain-zzprobe_raw_bucket_0A1B2C3D", "pipeline-role-zzprobe_role_0A1B2C3D", "policy-zzprobe_policy_0A1B2C3D",
+    "pipeline-account-zzprobe_account_0A1B2C3D", "lake_container-zzprobe_0A1B2C3D",
+    "aws-auth_pipeline-zzprobe_0A1B2C3D", "aws-engine_aws-zzprobe_0A1B2C3D", "gke-auth_role-zzprobe_0A1B2C3D",
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,8 @@ class Finding:
     check: str
     resource: str
     name: str
+    #: The scanned stack folder (tests map fixtures by it).
+    stack_path: Path = Path()
 
 
 class InputError(Exception):
@@ -70,8 +82,22 @@ def load_skips(path: Path) -> list[Skip]:
         for key in ("check", "resource", "reason"):
             if not str(entry.get(key) or "").strip():
                 raise InputError(f"{path}: skips[{i}].{key}: {entry.get(key)!r}: required, non-empty")
+        problem = _broad(str(entry["resource"]))
+        if problem:
+            raise InputError(f"{path}: skips[{i}].resource: {entry['resource']!r}: {problem}")
         skips.append(Skip(str(entry["check"]), str(entry["resource"]), str(entry.get("stacks", "*")), str(entry["reason"])))
     return skips
+
+
+def _broad(pattern: str) -> str | None:
+    """Why a skip's resource pattern is too broad, or None: it must name "<type>.<logical name>", where
+    only the trailing cdktf hash may be a wildcard, and it must not match a future domain's resources."""
+    _, _, name = pattern.partition(".")
+    if not name or "*" in name.rstrip("*") or "?" in name or "[" in name:
+        return "must be <resource type>.<logical name>, with at most a trailing * for the cdktf hash"
+    if any(fnmatch.fnmatchcase(probe, name) for probe in NEW_DOMAIN_PROBES):
+        return "would absorb findings of a domain added later; name the resource (per check and per resource)"
+    return None
 
 
 def _json_documents(text: str):
@@ -86,25 +112,42 @@ def _json_documents(text: str):
         yield document
 
 
-def run_checkov(root: Path, selected: set[str]) -> tuple[list[Finding], dict[str, int]]:
-    """One checkov run over the whole synth output (far cheaper than one per stack), filtered to ``selected``."""
+def _checkov(root: Path) -> list[dict]:
+    """checkov's JSON reports for every stack under ``root``, with the built-in and the repository's checks."""
     checkov = Path(sys.executable).with_name("checkov")
-    command = [str(checkov), "--compact", "-o", "json", "--framework", "terraform_json", "-d", str(root)]
+    command = [
+        str(checkov), "--compact", "-o", "json", "--framework", "terraform_json", "-d", str(root),
+        "--external-checks-dir", str(CUSTOM_CHECKS),
+    ]
     # BC_SKIP_MAPPING: checkov otherwise calls a web API for guideline mappings, which fails offline.
     # XDG_CACHE_HOME: checkov's update checker otherwise writes a cache file in ~/.cache.
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "XDG_CACHE_HOME": str(REPO / ".cache" / "xdg")}
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if result.returncode not in (0, 1):
         raise InputError(f"checkov exited {result.returncode}: {result.stderr.strip()[-2000:]}")
+    return [
+        report for document in _json_documents(result.stdout)
+        for report in (document if isinstance(document, list) else [document])
+    ]
+
+
+def passed_check_ids(root: Path) -> set[str]:
+    return {c["check_id"] for report in _checkov(root) for c in report.get("results", {}).get("passed_checks", [])}
+
+
+def run_checkov(root: Path, selected: set[str]) -> tuple[list[Finding], dict[str, int]]:
+    """One checkov run over the whole synth output (far cheaper than one per stack), filtered to ``selected``."""
     findings: list[Finding] = []
     passed = 0
-    for document in _json_documents(result.stdout):
-        for report in document if isinstance(document, list) else [document]:
-            results = report.get("results", {})
-            passed += sum(1 for c in results.get("passed_checks", []) if _stack_of(c) in selected)
-            for failed in results.get("failed_checks", []):
-                if _stack_of(failed) in selected:
-                    findings.append(Finding(_stack_of(failed), failed["check_id"], failed["resource"], failed["check_name"]))
+    for report in _checkov(root):
+        results = report.get("results", {})
+        passed += sum(1 for c in results.get("passed_checks", []) if _stack_of(c) in selected)
+        for failed in results.get("failed_checks", []):
+            if _stack_of(failed) in selected:
+                findings.append(Finding(
+                    _stack_of(failed), failed["check_id"], failed["resource"], failed["check_name"],
+                    Path(failed["file_abs_path"]).parent,
+                ))
     return findings, {"passed": passed, "failed": len(findings)}
 
 
