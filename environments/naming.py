@@ -9,6 +9,7 @@ exactly what gets deployed.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -204,6 +205,22 @@ def mwaa_environment(prefix: str, env: str) -> str:
     return aws_resource(prefix, env, "airflow")
 
 
+def emr_spark_application(prefix: str, env: str) -> str:
+    """The environment's EMR Serverless application (Spark): ``<prefix>-<env>-spark``."""
+    return aws_resource(prefix, env, "spark")
+
+
+def spark_job_role(prefix: str, env: str, domain: str) -> str:
+    """A domain's EMR Serverless job execution role: ``<prefix>-<env>-<domain>-spark-job``."""
+    return aws_resource(prefix, env, domain, "spark-job")
+
+
+def airflow_spark_variable(domain: str) -> str:
+    """The Airflow Variable (Vault kv under airflow/variables) that tells a domain's DAGs where Spark runs and
+    when: ``<domain>_spark`` (airflow/dags/callcenter/engine_choice.py reads SPARK_VARIABLE, call_analytics_spark)."""
+    return f"{domain}_spark"
+
+
 # --------------------------------------------------------------------------- GCP and Azure platform names
 
 #: The GCS bucket every lake bucket writes its usage (access) logs to.
@@ -243,6 +260,19 @@ def gcp_domain_pipeline_account(prefix: str, env: str, domain: str) -> str:
     if len(account_id) > 30:
         raise ValueError(f"GCP service account id {account_id!r} is longer than 30 characters (IAM's limit)")
     return account_id
+
+
+def gcp_spark_account(prefix: str, env: str, domain: str) -> str:
+    """A domain's Dataproc Serverless batch identity: ``<prefix><env>-spark-<6 hex of the domain>``.
+
+    Hashed, not spelled: ``ccsstaging-agent-performance-spark`` would pass IAM's 30 characters;
+    the account's display name carries the domain."""
+    return gcp_service_account_id(prefix, env, f"spark-{hashlib.sha256(domain.encode()).hexdigest()[:6]}")
+
+
+def gcs_spark_staging_bucket(prefix: str, env: str) -> str:
+    """Dataproc Serverless's staging bucket (batch dependencies and its own temp files)."""
+    return gcs_platform_bucket(prefix, env, "spark-staging")
 
 
 #: Suffixes of the per-VPC names (Cloud NAT, the firewall rules); the schema checks the longest names.

@@ -598,6 +598,42 @@ class Alerts(Strict):
     log_retention_days: LogRetentionDays = 365
 
 
+class SparkThresholds(Strict):
+    """When a run leaves the Airflow worker for Spark (airflow/dags/callcenter/engine_choice.py, Thresholds;
+    tests/config/test_spark_config.py keeps these defaults equal to its measured ones)."""
+
+    max_worker_bytes: Annotated[int, Field(gt=0)] = 2 * 1024**3
+    max_worker_days: Annotated[int, Field(gt=0)] = 7
+
+
+class SparkAws(Strict):
+    """The EMR Serverless application (modules/aws/emr_serverless.py)."""
+
+    #: EMR 7.x runs Spark 3.5 (EMR Serverless user guide, "Release versions": 7.8.0 = Spark 3.5.4).
+    release_label: Annotated[str, _rule(r"emr-7\.[0-9]{1,2}\.[0-9]{1,2}", "must be an EMR 7.x release label like emr-7.8.0 (Spark 3.5)")] = "emr-7.8.0"
+    #: maximum_capacity: what all running jobs together may hold; the bill's ceiling.
+    max_vcpu: Annotated[int, Field(ge=1, le=1000)] = 16
+    max_memory_gb: Annotated[int, Field(ge=2, le=8000)] = 64
+    max_disk_gb: Annotated[int, Field(ge=20, le=50000)] = 400
+    #: auto_stop: the application releases its workers after this many idle minutes.
+    idle_stop_minutes: Annotated[int, Field(ge=1, le=10080)] = 15
+
+
+class SparkGcp(Strict):
+    #: Dataproc Serverless runtime 2.2 runs Spark 3.5 (Dataproc Serverless "Runtime versions").
+    runtime_version: Literal["2.2"] = "2.2"
+
+
+class Spark(Feature):
+    """Spark for runs that outgrow one Airflow worker (README, "Spark"): EMR Serverless on AWS,
+    Dataproc Serverless batches on GCP."""
+
+    enabled: bool = False
+    thresholds: SparkThresholds = SparkThresholds()
+    aws: SparkAws = SparkAws()
+    gcp: SparkGcp = SparkGcp()
+
+
 class Environment(Strict):
     name: Identifier
     #: Short organisation prefix for every derived name (kept short for Azure's 24 characters).
@@ -620,6 +656,7 @@ class Environment(Strict):
     #: Unset: no bootstrap stack (no CI deploys this environment, e.g. local).
     ci: Ci | None = None
     alerts: Alerts = Alerts()
+    spark: Spark = Spark(reason="not configured")
 
     def domain(self, name: str) -> Domain:
         return next(d for d in self.domains if d.name == name)
@@ -758,6 +795,11 @@ def _semantic_problems(file: str, env: Environment, stem: str) -> list[Problem]:
         problems.append(Problem(file, "vault.address", env.vault.address, issue))
     if env.vault.ca_file is not None and (issue := vault_ca.ca_file_problem(env.vault.ca_file)):
         problems.append(Problem(file, "vault.ca_file", env.vault.ca_file, issue))
+    if env.spark.enabled and not env.vault.private_ips:
+        # The Spark job's security group opens egress to Vault's private address(es) only (modules/aws/emr_serverless.py).
+        problems.append(Problem(file, "spark.enabled", True, "Spark jobs read the masking key from Vault: set vault.private_ips"))
+    if env.spark.enabled and env.gcp.terraform.enabled and "data" not in env.gcp.network.spokes:
+        problems.append(Problem(file, "gcp.network.spokes", sorted(env.gcp.network.spokes), "Spark's Dataproc batches run in a 'data' spoke: add one"))
     return problems
 
 

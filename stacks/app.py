@@ -21,7 +21,7 @@ from stacks.vault import VaultStack
 def compose(app: App, env: Environment) -> None:
     """All stacks of one environment. A cloud an environment turns off gets no stacks."""
     aws_network = AwsNetworkStack(app, env)
-    aws_platform = AwsPlatformStack(app, env)
+    aws_platform = AwsPlatformStack(app, env, aws_network)
     AwsOrchestrationStack(app, env, aws_network, aws_platform)
     gcp_platform = azure_platform = gcp_network = azure_network = None
     if env.gcp.terraform.enabled:

@@ -8,6 +8,7 @@ read, so nothing is re-derived from names.
 from __future__ import annotations
 
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from constructs import Construct
 
@@ -18,6 +19,15 @@ from modules.aws.alerts_topic import AlertsTopic, AlertsTopicProps, publisher_ke
 from modules.aws.budget import Budget, BudgetProps
 from modules.aws.data_domain import DataDomain, DataDomainProps
 from modules.aws.domain_pipeline_role import DomainPipelineRole, DomainPipelineRoleProps
+from modules.aws.emr_serverless import (
+    CODE_PREFIX,
+    LOG_PREFIX,
+    EmrServerlessProps,
+    EmrServerlessSpark,
+    SparkJobRole,
+    SparkJobRoleProps,
+    SparkNetwork,
+)
 from modules.aws.glue_security_configuration import GlueSecurityConfiguration, GlueSecurityConfigurationProps
 from modules.aws.kms_key import KmsKey, KmsKeyProps
 from modules.aws.mwaa_execution_role import MwaaExecutionRole, MwaaExecutionRoleProps
@@ -116,7 +126,8 @@ class AwsPlatformStack(PlatformStack):
     other way round.
     """
 
-    def __init__(self, scope: Construct, env: Environment):
+    def __init__(self, scope: Construct, env: Environment, network: AwsNetworkStack | None = None):
+        """``network``: the data spoke Spark's workers run in; None (a test of this stack alone) builds no Spark."""
         super().__init__(scope, env, "aws-platform")
         providers.aws(self)
         aws, protect = env.aws, env.aws.protect_stateful
@@ -229,6 +240,12 @@ class AwsPlatformStack(PlatformStack):
             for d in env.domains
         }
 
+        #: domain -> its Spark job execution role's ARN (also bound by the domain's Vault login role)
+        self.spark_job_role_arns: dict[str, str] = {}
+        self.spark_application_id: str | None = None
+        if env.spark.enabled and network is not None:
+            self._spark(env, network)
+
         # Plain attributes for other stacks: the orchestration stack, and the Vault stack's
         # AWS auth role (trusts the MWAA role) and secrets-engine roles (scoped per domain).
         self.lake_key_arn = self.key.arn
@@ -244,3 +261,33 @@ class AwsPlatformStack(PlatformStack):
         self.alerts_topic_arn = self.alerts.arn
         #: domain -> its pipeline role's ARN (what the domain's Vault login role binds)
         self.domain_pipeline_role_arns = {name: role.arn for name, role in self.domain_pipeline_roles.items()}
+
+    def _spark(self, env: Environment, network: AwsNetworkStack) -> None:
+        """EMR Serverless in the data spoke, and each domain's job role (README, "Spark")."""
+        aws, spark, data = env.aws, env.spark.aws, network.spokes["data"]
+        vault = urlsplit(str(env.vault.address))
+        self.spark = EmrServerlessSpark(self, "spark", EmrServerlessProps(
+            name=naming.emr_spark_application(env.prefix, env.name), account_id=aws.account_id, region=aws.region,
+            release_label=spark.release_label, max_vcpu=spark.max_vcpu, max_memory_gb=spark.max_memory_gb,
+            max_disk_gb=spark.max_disk_gb, idle_stop_minutes=spark.idle_stop_minutes,
+            network=SparkNetwork(
+                vpc_id=data.vpc_id, vpc_cidr=data.cidr, subnet_ids=tuple(data.private_subnet_ids),
+                route_table_ids=tuple(data.route_table_ids), vault_ips=tuple(env.vault.private_ips),
+                vault_port=vault.port or 443,
+            ),
+        ))
+        for d in env.domains:
+            buckets = self.domains[d.name].bucket_arns
+            role = SparkJobRole(self, f"spark-job-{d.name}", SparkJobRoleProps(
+                name=naming.spark_job_role(env.prefix, env.name, d.name), domain=d.name, account_id=aws.account_id,
+                application_arn=self.spark.arn, raw_bucket_arn=buckets["raw"], curated_bucket_arn=buckets["curated"],
+                quarantine_bucket_arn=buckets["quarantine"], code_bucket_arn=self.dag_bucket.arn,
+                kms_key_arn=self.key.arn,
+            ))
+            self.spark_job_role_arns[d.name] = role.arn
+        self.spark_application_id = self.spark.id
+        #: Where the job package is published (the DAG bundle's bucket) and, per domain, where its logs go.
+        self.spark_code_uri = f"s3://{self.dag_bucket.id}/{CODE_PREFIX}"
+        self.spark_log_uris = {
+            name: f"s3://{domain.buckets['quarantine'].id}/{LOG_PREFIX}" for name, domain in self.domains.items()
+        }

@@ -18,6 +18,7 @@ from modules.gcp.binary_authorization import (
 )
 from modules.gcp.bucket import SecureBucket, SecureBucketProps, Tiering
 from modules.gcp.budget import ProjectBudget, ProjectBudgetProps
+from modules.gcp.dataproc_serverless import DataprocServerless, DataprocServerlessProps, SparkDomain
 from modules.gcp.dns_ranges import DNS_FORWARDING_SOURCE
 from modules.gcp.domain_pipeline_account import DomainPipelineAccount, DomainPipelineAccountProps
 from modules.gcp.fabric_dns import FabricDns, FabricDnsProps
@@ -51,6 +52,8 @@ PLATFORM_APIS = (
     "logging.googleapis.com", "monitoring.googleapis.com", "binaryauthorization.googleapis.com",
     "billingbudgets.googleapis.com",
 )
+#: Dataproc Serverless batches (Spark, README "Spark"), enabled only where the environment turns Spark on.
+SPARK_APIS = ("dataproc.googleapis.com",)
 #: Spot nodes carry this taint; Spark and KubernetesPodOperator pods tolerate it, nothing else lands there.
 BATCH_TAINT = Taint(key="workload", value="batch")
 
@@ -62,7 +65,7 @@ class GcpNetworkStack(PlatformStack):
         super().__init__(scope, env, "gcp-network")
         providers.google(self)
         gcp, gke = env.gcp, env.gcp.gke
-        apis = ProjectServices(self, "apis", ProjectServicesProps(project=gcp.project_id, services=NETWORK_APIS + PLATFORM_APIS))
+        apis = ProjectServices(self, "apis", ProjectServicesProps(project=gcp.project_id, services=NETWORK_APIS + PLATFORM_APIS + (SPARK_APIS if env.spark.enabled else ())))
         after = tuple(apis.services)
         ranges = {"hub": gcp.network.hub_cidr, **gcp.network.spokes}
         self.vpcs: dict[str, Vpc] = {}
@@ -234,6 +237,10 @@ class GcpPlatformStack(PlatformStack):
         #: domain -> the pipeline service account's e-mail (a token).
         self.domain_pipeline_account_emails = {d: a.email for d, a in self.domain_pipeline_accounts.items()}
 
+        self.spark: DataprocServerless | None = None
+        if env.spark.enabled:
+            self._spark(env, network, bucket_defaults)
+
         # Plain attributes other stacks (Vault, issue 5) read; tokens resolve to cross-stack references.
         #: domain -> zone -> bucket name (names are derived, so these are plain strings).
         self.bucket_names = {d: {z: naming.gcs_bucket(env.prefix, env.name, d, z) for z in b} for d, b in self.lake.items()}
@@ -245,3 +252,27 @@ class GcpPlatformStack(PlatformStack):
         self.gke_dns_endpoint = self.cluster.dns_endpoint
         self.gke_node_service_account = nodes.email
         self.workload_pool = f"{gcp.project_id}.svc.id.goog"
+
+    def _spark(self, env: Environment, network: GcpNetworkStack, bucket_defaults: dict) -> None:
+        """Dataproc Serverless on the data spoke (modules/gcp/dataproc_serverless.py says why not Spark on GKE)."""
+        gcp, data = env.gcp, network.vpcs["data"]
+        staging = SecureBucket(self, "spark-staging", SecureBucketProps(
+            name=naming.gcs_spark_staging_bucket(env.prefix, env.name), log_bucket=self.access_logs.name,
+            **bucket_defaults,
+        ))
+        self.spark = DataprocServerless(self, "spark", DataprocServerlessProps(
+            project=gcp.project_id, name=naming.gcp_resource(env.prefix, env.name, "data"), network=data.self_link,
+            subnet_cidr=gcp.network.spokes["data"], staging_bucket=staging.id,
+            domains={
+                d: SparkDomain(
+                    account_id=naming.gcp_spark_account(env.prefix, env.name, d),
+                    bucket_names=tuple(bucket.id for bucket in b.values()),
+                    submitter_email=self.domain_pipeline_account_emails[d],
+                )
+                for d, b in self.lake.items()
+            },
+        ))
+        #: What a DAG needs to submit a batch (the call_analytics_spark Variable's gcp part).
+        self.spark_staging_bucket = staging.id
+        self.spark_subnetwork = data.subnet_self_link
+        self.spark_service_accounts = self.spark.emails

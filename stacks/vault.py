@@ -9,10 +9,12 @@ also uses to point MWAA's VaultBackend at them.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from cdktf import TerraformOutput, TerraformVariable
+from cdktf_cdktf_provider_vault.kv_secret_v2 import KvSecretV2
 from constructs import Construct
 
 from environments import naming
@@ -56,6 +58,8 @@ class DomainTargets:
     #: The domain's pipeline service account that the GCP engine impersonates.
     gcp_service_account: str | None = None
     azure_container_ids: tuple[str, ...] = ()
+    #: The domain's EMR Serverless job role: a Spark job logs in to Vault as its domain with it (README, "Spark").
+    spark_job_role_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,32 @@ class VaultInputs:
     mwaa_role_arn: str
     gke: GkeEndpoint | None
     domains: dict[str, DomainTargets] = field(default_factory=dict)
+    #: Airflow Variable name -> its JSON value: where a domain's Spark runs (empty: Spark is off).
+    spark_variables: dict[str, str] = field(default_factory=dict)
+
+
+def spark_variable(env: Environment, domain: str, aws: AwsPlatformStack, gcp: GcpPlatformStack | None) -> str:
+    """A domain's ``<domain>_spark`` Variable (engine_choice.SparkSettings reads it): thresholds from the
+    environment file, the EMR application and job role, the Dataproc batch settings. No secret: the
+    masking key stays in the domain's kv subtree, read by the job with its own Vault login."""
+    t = env.spark.thresholds
+    aws_part = {
+        "application_id": aws.spark_application_id,
+        "execution_role_arn": aws.spark_job_role_arns[domain],
+        "code_uri": aws.spark_code_uri,
+        "log_uri": aws.spark_log_uris[domain],
+    }
+    gcp_part = None
+    if gcp is not None and gcp.spark is not None:
+        gcp_part = {
+            "project": env.gcp.project_id, "region": env.gcp.region,
+            "service_account": gcp.spark_service_accounts[domain], "subnetwork": gcp.spark_subnetwork,
+            "staging_bucket": gcp.spark_staging_bucket,
+        }
+    return json.dumps({
+        "thresholds": {"max_worker_bytes": t.max_worker_bytes, "max_worker_days": t.max_worker_days},
+        "aws": aws_part, "gcp": gcp_part,
+    })
 
 
 def domain_rules(kv: KvMount, domain: str, credential_paths: list[str]) -> tuple[PathRule, ...]:
@@ -80,6 +110,11 @@ def domain_rules(kv: KvMount, domain: str, credential_paths: list[str]) -> tuple
         PathRule(kv.metadata_path(subtree), ("read", "list")),
         *(PathRule(path, ("read",)) for path in credential_paths),
     )
+
+
+def _login_principals(targets: DomainTargets) -> tuple[str, ...]:
+    """Who may log in as the domain: its pipeline role (tasks in MWAA) and its Spark job role, if any."""
+    return (targets.pipeline_role_arn, *((targets.spark_job_role_arn,) if targets.spark_job_role_arn else ()))
 
 
 def orchestration_rules(kv: KvMount) -> tuple[PathRule, ...]:
@@ -172,11 +207,18 @@ class VaultStack(PlatformStack):
                 f"pipeline-{domain.name}",
                 AwsIamAuthRoleProps(
                     name=naming.vault_domain_login_role(env.name, domain.name),
-                    principal_arns=(inputs.domains[domain.name].pipeline_role_arn,),
+                    principal_arns=_login_principals(inputs.domains[domain.name]),
                     policies=(self.domain_policies[domain.name].name,),
                 ),
             )
-        bound = (inputs.mwaa_role_arn, *(inputs.domains[d.name].pipeline_role_arn for d in env.domains))
+        bound = (inputs.mwaa_role_arn, *(arn for d in env.domains for arn in _login_principals(inputs.domains[d.name])))
+        # Airflow's VaultBackend reads Variables as {"value": ...} under airflow/variables (like the layout the
+        # seed writes); written here because the EMR application id exists only once AWS has created it.
+        for name, value in inputs.spark_variables.items():
+            KvSecretV2(
+                self, f"variable-{name}", mount=self.kv.mount.path,
+                name=f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{name}", data_json=json.dumps({"value": value}),
+            )
         # What Vault's own AWS identity must be allowed (resolve_aws_unique_ids), for the operator to attach.
         TerraformOutput(
             self, "vault-aws-identity-policy", value=identity_policy(bound),
@@ -239,14 +281,19 @@ class VaultStack(PlatformStack):
                 pipeline_role_arn=aws.domain_pipeline_role_arns[d.name],
                 gcp_service_account=gcp.domain_pipeline_account_emails[d.name] if gcp is not None else None,
                 azure_container_ids=(azure.domain_container_ids[d.name],) if azure is not None else (),
+                spark_job_role_arn=aws.spark_job_role_arns.get(d.name),
             )
             for d in env.domains
+        }
+        spark_variables = {
+            naming.airflow_spark_variable(d.name): spark_variable(env, d.name, aws, gcp)
+            for d in env.domains if d.name in aws.spark_job_role_arns
         }
         gke = None
         if gcp is not None:
             # The DNS-based endpoint: the IP endpoint is routed only inside the cluster's VPC (review #10).
             gke = GkeEndpoint(host=f"https://{gcp.gke_dns_endpoint}")
-        return VaultInputs(mwaa_role_arn=aws.mwaa_execution_role_arn, gke=gke, domains=domains)
+        return VaultInputs(mwaa_role_arn=aws.mwaa_execution_role_arn, gke=gke, domains=domains, spark_variables=spark_variables)
 
     def _secret_input(self, name: str, description: str) -> str:
         """An engine credential: a sensitive variable with no default (TF_VAR_<name>), never a literal."""

@@ -1,0 +1,88 @@
+"""Spark on GCP: Dataproc Serverless batches in the data spoke, one service account per domain.
+
+Why Dataproc Serverless and not Spark on the GKE spot pool (issue 12 asks to pick one):
+- nothing to run: a batch needs no cluster, and Spark-on-GKE needs the Kubernetes provider or the
+  Spark operator installed, upgraded and watched in the cluster, plus per-domain namespaces, RBAC and
+  Workload Identity bindings, before the first job;
+- billing per batch (DCU-seconds and shuffle storage while it runs), nothing when idle, like EMR Serverless;
+- the spot pool stays the documented option (README, "Spark"): the node pool (taint ``workload=batch``),
+  the Vault Kubernetes auth role per domain and Workload Identity already exist, so a namespace, a
+  Kubernetes service account and the operator are what it would add.
+
+Network (Dataproc "Network configuration"): the batch's subnet must have Private Google Access (the data
+spoke's subnet has it, modules/gcp/network.py) and "open subnet connectivity": VMs in the subnet reach
+each other on all protocols and ports. The VPC denies all ingress by default (modules/gcp/firewall.py), so
+one rule admits exactly the documented one (gcloud ... --source-ranges=SUBNET --destination-ranges=SUBNET
+--rules=all): from the data subnet to the data subnet, nothing from outside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_google.compute_firewall import ComputeFirewall, ComputeFirewallAllow, ComputeFirewallLogConfig
+from cdktf_cdktf_provider_google.project_iam_member import ProjectIamMember
+from cdktf_cdktf_provider_google.service_account import ServiceAccount
+from cdktf_cdktf_provider_google.service_account_iam_member import ServiceAccountIamMember
+from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
+from constructs import Construct
+
+#: What a batch's own service account must hold (Dataproc Serverless "Service accounts": Dataproc Worker).
+WORKER_ROLE = "roles/dataproc.worker"
+#: Object read/write/list on the named buckets only (no bucket or IAM administration; GCS IAM roles reference).
+BUCKET_ROLE = "roles/storage.objectUser"
+#: Who submits a batch must be able to act as its service account (iam.serviceAccounts.actAs).
+ACT_AS_ROLE = "roles/iam.serviceAccountUser"
+
+
+@dataclass(frozen=True)
+class SparkDomain:
+    account_id: str
+    #: The domain's lake bucket names (or references) its batches read and write.
+    bucket_names: tuple[str, ...]
+    #: The domain's pipeline account (Vault's GCP engine mints its tokens): it submits the batches.
+    submitter_email: str
+
+
+@dataclass(frozen=True)
+class DataprocServerlessProps:
+    project: str
+    #: ``<name>-allow-spark-internal`` is the firewall rule.
+    name: str
+    network: str
+    #: The data spoke subnet's primary range: the firewall rule's source and destination.
+    subnet_cidr: str
+    staging_bucket: str
+    domains: dict[str, SparkDomain]
+
+
+class DataprocServerless(Construct):
+    def __init__(self, scope: Construct, id_: str, props: DataprocServerlessProps):
+        super().__init__(scope, id_)
+        if not props.domains:
+            raise ValueError(f"{props.name}: Dataproc Serverless needs at least one domain")
+        self.accounts: dict[str, ServiceAccount] = {}
+        for domain, spec in props.domains.items():
+            account = ServiceAccount(
+                self, f"account-{domain}", account_id=spec.account_id, project=props.project,
+                display_name=f"{domain} Spark batches (Dataproc Serverless)",
+            )
+            member = f"serviceAccount:{account.email}"
+            ProjectIamMember(self, f"worker-{domain}", project=props.project, role=WORKER_ROLE, member=member)
+            for index, bucket in enumerate((*spec.bucket_names, props.staging_bucket)):
+                StorageBucketIamMember(self, f"bucket-{domain}-{index}", bucket=bucket, role=BUCKET_ROLE, member=member)
+            ServiceAccountIamMember(
+                self, f"submitter-{domain}", service_account_id=account.name, role=ACT_AS_ROLE,
+                member=f"serviceAccount:{spec.submitter_email}",
+            )
+            self.accounts[domain] = account
+        self.firewall = ComputeFirewall(
+            self, "internal",
+            name=f"{props.name}-allow-spark-internal", network=props.network, direction="INGRESS", priority=1000,
+            source_ranges=[props.subnet_cidr], destination_ranges=[props.subnet_cidr],
+            allow=[ComputeFirewallAllow(protocol="all")],
+            log_config=ComputeFirewallLogConfig(metadata="INCLUDE_ALL_METADATA"),
+            description="Dataproc Serverless: open connectivity inside the data subnet (its documented requirement)",
+        )
+        #: domain -> the batch service account's e-mail (a token).
+        self.emails = {domain: account.email for domain, account in self.accounts.items()}
