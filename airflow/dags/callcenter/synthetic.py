@@ -173,11 +173,14 @@ def huge_record(day: date, *, seed: int = 13) -> dict:
 
 
 def moved_to_next_day(recs: list[dict], every: int = 10) -> list[dict]:
-    """A re-export of `recs` in which every `every`-th call moved to the next day (the
-    producer corrected its timestamp): its row must leave the old day's partition."""
+    """A re-export of `recs` in which every `every`-th call (by call_id, first seen) moved
+    to the next day (the producer corrected its timestamp): its row must leave the old
+    day's partition."""
+    calls = list(dict.fromkeys(r["call_id"] for r in recs))  # both copies of a duplicate move together
+    chosen = set(calls[::every])
     moved = []
-    for i, rec in enumerate(recs):
-        if i % every == 0 and rec["call_start_time"][:2] == "20":  # this century's calls only
+    for rec in recs:
+        if rec["call_id"] in chosen and rec["call_start_time"][:2] == "20":  # this century's calls only
             try:
                 rec = _on_day(rec, date.fromisoformat(rec["call_start_time"][:10]) + timedelta(days=1))
             except (ValueError, OverflowError):

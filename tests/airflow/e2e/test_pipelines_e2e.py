@@ -4,6 +4,9 @@ One session platform (conftest.py); the runs build on each other:
   first run    ingest + distribute + customer_360 on export A (with known malformed lines)
   re-run       export A uploaded again, ingest + distribute again: nothing duplicated
   outage       export B; fake-gcs-server stopped as distribute starts, restarted 40 s later
+  messy        export C from the messy corpus (synthetic.messy_records: BOM, CRLF, a huge line,
+               duplicates, PII in ids, every typed phone form, impossible timestamps), then
+               re-exported with some calls moved to the next day
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -19,7 +22,8 @@ import pytest
 
 from tests.airflow.e2e.conftest import REPO
 
-DAY_A, DAY_B = date(2026, 11, 20), date(2026, 11, 21)
+DAY_A, DAY_B, DAY_C = date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)
+N_MESSY = 800
 N_GOOD_A, N_GOOD_B = 3000, 1000
 GCS_DOWN_S = 40  # longer than the GCS client's own retry window (stores.CLIENT_RETRY), so Airflow must retry
 
@@ -156,6 +160,28 @@ def outage(platform, rerun):
     return {"results": results, "out": platform.read_back("out-outage"), "restarted": restarted.is_set()}
 
 
+@pytest.fixture(scope="module")
+def messy(platform, outage):
+    """Export C, as a messy producer writes it, through all three DAGs; then the same export
+    re-sent with every 10th call moved to the next day, through ingest and distribute."""
+    from callcenter import synthetic
+
+    recs = synthetic.messy_records(N_MESSY, DAY_C) + [synthetic.huge_record(DAY_C)]
+    moved = synthetic.moved_to_next_day(recs)
+    export = platform.tmp / "calls-c.jsonl"
+    partitions = [f"call_date={DAY_C.isoformat()}", f"call_date={(DAY_C + timedelta(days=1)).isoformat()}"]
+    export.write_bytes(synthetic.messy_export(recs))
+    _upload(platform, export)
+    first = platform.run(("call_records_ingest", {}), ("distribute_curated", {"partitions": partitions[:1]}),
+                         ("customer_360", {"days": [DAY_C.isoformat()]}))
+    export.write_bytes(synthetic.messy_export(moved))
+    _upload(platform, export)
+    again = platform.run(("call_records_ingest", {}), ("distribute_curated", {"partitions": partitions}))
+    phones, emails = synthetic.raw_pii(recs)
+    return {"recs": recs, "moved": moved, "first": first, "again": again, "phones": phones, "emails": emails,
+            "out": platform.read_back("out-messy")}
+
+
 # --------------------------------------------------------------------------- tests
 
 
@@ -257,3 +283,47 @@ def test_logs_hold_no_raw_pii(platform, first_run, outage):
             has_pii(line, first_run["phones"], set())]
     assert hits == []
     assert REPO.is_dir()
+
+
+def test_a_messy_export_never_fails_and_reconciles(messy):
+    for results in (messy["first"], messy["again"]):
+        _assert_succeeded(results, "call_records_ingest", "distribute_curated")
+        totals = results["call_records_ingest"]["returns"]["reconcile"][0]
+        assert totals["exports"] == 1
+        assert totals["records_in"] == totals["curated"] + totals["quarantined"] == len(messy["recs"])
+        for reason in ("pii_in:call_id", "pii_in:customer_id", "pii_in:agent_id", "bad_timestamp"):
+            assert totals["reasons"].get(reason), (reason, totals["reasons"])  # each case is in the corpus
+    _assert_succeeded(messy["first"], "customer_360")
+
+
+def test_no_form_of_the_messy_pii_lands_anywhere(messy):
+    """Curated, quarantine, the copies, customer_360 and markers after both messy runs."""
+    from scripts.demo_platform import pii_leaks
+
+    assert len(messy["phones"]) > 20 and len(messy["emails"]) > 20
+    assert pii_leaks(messy["out"], messy["phones"], messy["emails"]) == []
+
+
+def test_messy_pii_never_reaches_xcom_or_logs(platform, messy):
+    from scripts.demo_platform import has_pii
+
+    for results in (messy["first"], messy["again"]):
+        for run in results.values():
+            for task_id, values in run["returns"].items():
+                assert not has_pii(json.dumps(values), messy["phones"], messy["emails"]), task_id
+    logs = [platform.log, *sorted((platform.tmp / "airflow" / "logs").rglob("*.log"))]
+    hits = [str(p) for p in logs if p.is_file()
+            if has_pii(p.read_text(errors="replace"), messy["phones"], messy["emails"])]
+    assert hits == []
+
+
+def test_calls_moved_to_another_day_leave_the_old_partition_everywhere(platform, messy):
+    moved_ids = {r["call_id"] for r, m in zip(messy["recs"], messy["moved"], strict=True)
+                 if r["call_start_time"] != m["call_start_time"]}
+    assert moved_ids
+    for cloud, root in _curated_roots(platform, messy["out"]).items():
+        old = _rows(root / f"call_date={DAY_C.isoformat()}")
+        new = _rows(root / f"call_date={(DAY_C + timedelta(days=1)).isoformat()}")
+        assert not (moved_ids & set(old)), cloud
+        assert moved_ids & set(new), cloud
+        assert len(old + new) == len(set(old + new)), cloud  # the corpus's duplicate calls land once
