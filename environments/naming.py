@@ -270,9 +270,8 @@ def gcp_spark_account(prefix: str, env: str, domain: str) -> str:
     return gcp_service_account_id(prefix, env, f"spark-{hashlib.sha256(domain.encode()).hexdigest()[:6]}")
 
 
-def gcs_spark_staging_bucket(prefix: str, env: str) -> str:
-    """Dataproc Serverless's staging bucket (batch dependencies and its own temp files)."""
-    return gcs_platform_bucket(prefix, env, "spark-staging")
+#: A domain's Dataproc Serverless staging bucket is ``gcs_bucket(..., domain, GCS_SPARK_STAGING)``.
+GCS_SPARK_STAGING = "spark-staging"
 
 
 #: Suffixes of the per-VPC names (Cloud NAT, the firewall rules); the schema checks the longest names.

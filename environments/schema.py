@@ -554,6 +554,10 @@ class Domain(Strict):
     crawler_schedule: Annotated[
         str, _rule(r"cron\([^()]+\)", "must be an AWS cron expression like cron(0 * * * ? *)")
     ] = "cron(15 * * * ? *)"
+    #: Retired: storage stays (same resources, made read-only, every protection kept); compute and
+    #: grants go (Glue crawler and its role, pipeline role/service account, Vault roles and policy).
+    #: The way to take a domain out of an environment whose storage is protected (README, "Data domains").
+    retired: bool = False
 
 
 class S3State(Strict):
@@ -658,8 +662,21 @@ class Environment(Strict):
     alerts: Alerts = Alerts()
     spark: Spark = Spark(reason="not configured")
 
+    #: Every domain this environment has ever had. In an environment that protects stateful resources,
+    #: a name here must stay in ``domains`` (active or ``retired: true``): removing it would destroy storage.
+    known_domains: list[Identifier] = []
+
     def domain(self, name: str) -> Domain:
         return next(d for d in self.domains if d.name == name)
+
+    @property
+    def active_domains(self) -> list[Domain]:
+        """Domains that run: pipelines, crawlers, grants. ``domains`` also holds the retired ones' storage."""
+        return [d for d in self.domains if not d.retired]
+
+    @property
+    def protects_stateful(self) -> bool:
+        return self.aws.protect_stateful or self.gcp.protect_stateful or self.azure.protect_stateful
 
 
 # --------------------------------------------------------------------------- errors
@@ -729,6 +746,25 @@ def _all_cidrs(env: Environment) -> list[tuple[str, str]]:
     return cidrs
 
 
+def _domain_registry_problems(file: str, env: Environment) -> list[Problem]:
+    """A protected environment refuses a silent domain removal. The schema sees one file, not its history,
+    so the file keeps the history: ``known_domains`` lists every domain the environment has had."""
+    if not env.protects_stateful:
+        return []
+    names = [d.name for d in env.domains]
+    problems = [
+        Problem(file, "domains", name, "listed in known_domains but missing: removing a domain would destroy its "
+                "storage; keep it with retired: true (README, Data domains)")
+        for name in env.known_domains if name not in names
+    ]
+    problems += [
+        Problem(file, f"domains[{index}].name", name, "not in known_domains: add it there, so that a later "
+                "removal is refused while stateful resources are protected")
+        for index, name in enumerate(names) if name not in env.known_domains
+    ]
+    return problems
+
+
 def _semantic_problems(file: str, env: Environment, stem: str) -> list[Problem]:
     problems: list[Problem] = []
     if env.name != stem:
@@ -758,6 +794,8 @@ def _semantic_problems(file: str, env: Environment, stem: str) -> list[Problem]:
             )
         first_seen.setdefault(domain.name, index)
 
+    problems += _domain_registry_problems(file, env)
+
     def check_name(path: str, value: Any, kind: str, derived: str) -> None:
         issue = naming.NAME_RULES[kind].problem(derived)
         if issue:
@@ -767,7 +805,7 @@ def _semantic_problems(file: str, env: Environment, stem: str) -> list[Problem]:
         path = f"domains[{index}].name"
         for zone in naming.ZONES:
             check_name(path, domain.name, "s3_bucket", naming.s3_bucket(env.prefix, env.name, domain.name, zone))
-        for zone in naming.GCS_ZONES:
+        for zone in (*naming.GCS_ZONES, *((naming.GCS_SPARK_STAGING,) if env.spark.enabled else ())):
             check_name(path, domain.name, "gcs_bucket", naming.gcs_bucket(env.prefix, env.name, domain.name, zone))
         check_name(path, domain.name, "azure_container", naming.azure_container(domain.name))
     check_name("prefix", env.prefix, "azure_storage_account", naming.azure_storage_account(env.prefix, env.name))

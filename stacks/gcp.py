@@ -227,12 +227,13 @@ class GcpPlatformStack(PlatformStack):
             self, "vault_gcp_engine_service_account", type="string", nullable=False,
             description="e-mail of Vault's GCP secrets engine service account (gets tokenCreator on the domains' accounts)",
         ).string_value
+        active = {d.name for d in env.active_domains}
         self.domain_pipeline_accounts = {
             d: DomainPipelineAccount(self, f"pipeline-account-{d}", DomainPipelineAccountProps(
                 account_id=naming.gcp_domain_pipeline_account(env.prefix, env.name, d), domain=d, project=gcp.project_id,
                 bucket_names=tuple(bucket.id for bucket in b.values()), engine_service_account=engine_account,
             ))
-            for d, b in self.lake.items()
+            for d, b in self.lake.items() if d in active  # a retired domain keeps its buckets, loses its grants
         }
         #: domain -> the pipeline service account's e-mail (a token).
         self.domain_pipeline_account_emails = {d: a.email for d, a in self.domain_pipeline_accounts.items()}
@@ -256,23 +257,26 @@ class GcpPlatformStack(PlatformStack):
     def _spark(self, env: Environment, network: GcpNetworkStack, bucket_defaults: dict) -> None:
         """Dataproc Serverless on the data spoke (modules/gcp/dataproc_serverless.py says why not Spark on GKE)."""
         gcp, data = env.gcp, network.vpcs["data"]
-        staging = SecureBucket(self, "spark-staging", SecureBucketProps(
-            name=naming.gcs_spark_staging_bucket(env.prefix, env.name), log_bucket=self.access_logs.name,
-            **bucket_defaults,
-        ))
+        staging = {
+            d: SecureBucket(self, f"spark-staging-{d}", SecureBucketProps(
+                name=naming.gcs_bucket(env.prefix, env.name, d, naming.GCS_SPARK_STAGING), log_bucket=self.access_logs.name,
+                **bucket_defaults,
+            ))
+            for d in self.lake
+        }
         self.spark = DataprocServerless(self, "spark", DataprocServerlessProps(
             project=gcp.project_id, name=naming.gcp_resource(env.prefix, env.name, "data"), network=data.self_link,
-            subnet_cidr=gcp.network.spokes["data"], staging_bucket=staging.id,
+            subnet_cidr=gcp.network.spokes["data"],
             domains={
                 d: SparkDomain(
                     account_id=naming.gcp_spark_account(env.prefix, env.name, d),
-                    bucket_names=tuple(bucket.id for bucket in b.values()),
+                    bucket_names=tuple(bucket.id for bucket in b.values()), staging_bucket=staging[d].id,
                     submitter_email=self.domain_pipeline_account_emails[d],
                 )
-                for d, b in self.lake.items()
+                for d, b in self.lake.items() if d in self.domain_pipeline_account_emails  # active domains
             },
         ))
         #: What a DAG needs to submit a batch (the call_analytics_spark Variable's gcp part).
-        self.spark_staging_bucket = staging.id
+        self.spark_staging_buckets = {d: bucket.id for d, bucket in staging.items()}
         self.spark_subnetwork = data.subnet_self_link
         self.spark_service_accounts = self.spark.emails

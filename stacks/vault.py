@@ -94,7 +94,7 @@ def spark_variable(env: Environment, domain: str, aws: AwsPlatformStack, gcp: Gc
         gcp_part = {
             "project": env.gcp.project_id, "region": env.gcp.region,
             "service_account": gcp.spark_service_accounts[domain], "subnetwork": gcp.spark_subnetwork,
-            "staging_bucket": gcp.spark_staging_bucket,
+            "staging_bucket": gcp.spark_staging_buckets[domain],
         }
     return json.dumps({
         "thresholds": {"max_worker_bytes": t.max_worker_bytes, "max_worker_days": t.max_worker_days},
@@ -173,8 +173,9 @@ class VaultStack(PlatformStack):
                 ),
             )
 
+        # Everything here is a grant, so a retired domain (schema Domain.retired) gets none of it.
         self.domain_policies: dict[str, Policy] = {}
-        for domain in env.domains:
+        for domain in env.active_domains:
             self.domain_policies[domain.name] = self._domain(env, domain.name, inputs.domains[domain.name])
 
         self.orchestration_policy = Policy(
@@ -202,7 +203,7 @@ class VaultStack(PlatformStack):
         )
         # A task logs in as its domain: the domain's pipeline role (assumed by the MWAA role) gets the domain's
         # policy and nothing else, so the orchestration login never holds a domain secret.
-        for domain in env.domains:
+        for domain in env.active_domains:
             self.aws_auth.add_role(
                 f"pipeline-{domain.name}",
                 AwsIamAuthRoleProps(
@@ -211,7 +212,7 @@ class VaultStack(PlatformStack):
                     policies=(self.domain_policies[domain.name].name,),
                 ),
             )
-        bound = (inputs.mwaa_role_arn, *(arn for d in env.domains for arn in _login_principals(inputs.domains[d.name])))
+        bound = (inputs.mwaa_role_arn, *(arn for d in env.active_domains for arn in _login_principals(inputs.domains[d.name])))
         # Airflow's VaultBackend reads Variables as {"value": ...} under airflow/variables (like the layout the
         # seed writes); written here because the EMR application id exists only once AWS has created it.
         for name, value in inputs.spark_variables.items():
@@ -234,7 +235,7 @@ class VaultStack(PlatformStack):
                     lease=lease,
                 ),
             )
-            for domain in env.domains:
+            for domain in env.active_domains:
                 self.kubernetes_auth.add_role(
                     f"role-{domain.name}",
                     KubernetesAuthRoleProps(
@@ -283,11 +284,11 @@ class VaultStack(PlatformStack):
                 azure_container_ids=(azure.domain_container_ids[d.name],) if azure is not None else (),
                 spark_job_role_arn=aws.spark_job_role_arns.get(d.name),
             )
-            for d in env.domains
+            for d in env.active_domains
         }
         spark_variables = {
             naming.airflow_spark_variable(d.name): spark_variable(env, d.name, aws, gcp)
-            for d in env.domains if d.name in aws.spark_job_role_arns
+            for d in env.active_domains if d.name in aws.spark_job_role_arns
         }
         gke = None
         if gcp is not None:

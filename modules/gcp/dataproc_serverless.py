@@ -40,6 +40,8 @@ class SparkDomain:
     account_id: str
     #: The domain's lake bucket names (or references) its batches read and write.
     bucket_names: tuple[str, ...]
+    #: The domain's own staging bucket: batch dependencies and Dataproc's temp files never mix domains.
+    staging_bucket: str
     #: The domain's pipeline account (Vault's GCP engine mints its tokens): it submits the batches.
     submitter_email: str
 
@@ -52,7 +54,6 @@ class DataprocServerlessProps:
     network: str
     #: The data spoke subnet's primary range: the firewall rule's source and destination.
     subnet_cidr: str
-    staging_bucket: str
     domains: dict[str, SparkDomain]
 
 
@@ -69,7 +70,7 @@ class DataprocServerless(Construct):
             )
             member = f"serviceAccount:{account.email}"
             ProjectIamMember(self, f"worker-{domain}", project=props.project, role=WORKER_ROLE, member=member)
-            for index, bucket in enumerate((*spec.bucket_names, props.staging_bucket)):
+            for index, bucket in enumerate((*spec.bucket_names, spec.staging_bucket)):
                 StorageBucketIamMember(self, f"bucket-{domain}-{index}", bucket=bucket, role=BUCKET_ROLE, member=member)
             ServiceAccountIamMember(
                 self, f"submitter-{domain}", service_account_id=account.name, role=ACT_AS_ROLE,
