@@ -173,17 +173,19 @@ class AwsPlatformStack(PlatformStack):
                     crawler=naming.glue_crawler(env.prefix, env.name, d.name),
                     crawler_role=_name(env, d.name, "crawler"),
                     crawler_schedule=d.crawler_schedule, security_configuration=glue_security.name,
-                    prevent_destroy=protect, tls_only=tls_only, events=events,
+                    prevent_destroy=protect, tls_only=tls_only, events=events, retired=d.retired,
                 ),
             )
-            for d in env.domains
+            for d in env.domains  # retired ones too: their storage stays (schema Domain.retired)
         }
+        # Compute and grants exist for active domains only.
+        active = [self.domains[d.name] for d in env.active_domains]
         self.alerts = AlertsTopic(self, "alerts", AlertsTopicProps(
             name=alerts_name, kms_key_arn=self.key.arn, account_id=aws.account_id, emails=tuple(env.alerts.emails),
         ))
         CrawlerFailureAlert(self, "crawler-failures", CrawlerFailureAlertProps(
             name=_name(env, "crawler-failures"), topic_arn=self.alerts.arn,
-            crawler_names=tuple(domain.catalog.crawler_name for domain in self.domains.values()),
+            crawler_names=tuple(domain.catalog.crawler_name for domain in active),
         ))
         if aws.budget.enabled:
             Budget(
@@ -221,9 +223,10 @@ class AwsPlatformStack(PlatformStack):
                 name=_name(env, "mwaa-execution"), environment_name=self.mwaa_environment_name,
                 account_id=aws.account_id, region=aws.region, dag_bucket_arn=self.dag_bucket.arn,
                 kms_key_arn=self.key.arn,
-                crawler_arns=tuple(d.catalog.crawler_arn for d in self.domains.values()),
+                crawler_arns=tuple(d.catalog.crawler_arn for d in active),
                 domain_role_arns=tuple(
-                    naming.domain_pipeline_role_arn(aws.account_id, env.prefix, env.name, d.name) for d in env.domains
+                    naming.domain_pipeline_role_arn(aws.account_id, env.prefix, env.name, d.name)
+                    for d in env.active_domains
                 ),
                 alerts_topic_arn=self.alerts.arn,
             ),
@@ -237,7 +240,7 @@ class AwsPlatformStack(PlatformStack):
                     assumed_by_arn=self.mwaa_role.arn, account_id=aws.account_id,
                 ),
             )
-            for d in env.domains
+            for d in env.active_domains
         }
 
         #: domain -> its Spark job execution role's ARN (also bound by the domain's Vault login role)
@@ -256,8 +259,8 @@ class AwsPlatformStack(PlatformStack):
         #: domain -> zone -> bucket ARN
         self.domain_bucket_arns = {name: domain.bucket_arns for name, domain in self.domains.items()}
         #: domain -> crawler ARN / name
-        self.crawler_arns = {name: domain.catalog.crawler_arn for name, domain in self.domains.items()}
-        self.crawler_names = {name: domain.catalog.crawler_name for name, domain in self.domains.items()}
+        self.crawler_arns = {d.name: self.domains[d.name].catalog.crawler_arn for d in env.active_domains}
+        self.crawler_names = {d.name: self.domains[d.name].catalog.crawler_name for d in env.active_domains}
         self.alerts_topic_arn = self.alerts.arn
         #: domain -> its pipeline role's ARN (what the domain's Vault login role binds)
         self.domain_pipeline_role_arns = {name: role.arn for name, role in self.domain_pipeline_roles.items()}
@@ -276,7 +279,7 @@ class AwsPlatformStack(PlatformStack):
                 vault_port=vault.port or 443,
             ),
         ))
-        for d in env.domains:
+        for d in env.active_domains:
             buckets = self.domains[d.name].bucket_arns
             role = SparkJobRole(self, f"spark-job-{d.name}", SparkJobRoleProps(
                 name=naming.spark_job_role(env.prefix, env.name, d.name), domain=d.name, account_id=aws.account_id,

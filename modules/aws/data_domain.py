@@ -32,6 +32,8 @@ class DataDomainProps:
     prevent_destroy: bool = False
     tls_only: bool = True
     events: bool = True
+    #: schema Domain.retired: buckets and database stay (buckets read-only), the crawler and its role go.
+    retired: bool = False
 
 
 class DataDomain(Construct):
@@ -44,7 +46,7 @@ class DataDomain(Construct):
                 SecureBucketProps(
                     name=name, tiering=props.tiering, account_id=props.account_id, kms_key_arn=props.kms_key_arn,
                     access_log_bucket=props.access_log_bucket, prevent_destroy=props.prevent_destroy,
-                    tls_only=props.tls_only, events=props.events,
+                    tls_only=props.tls_only, events=props.events, read_only=props.retired,
                 ),
             )
             for zone, name in props.buckets.items()
@@ -58,7 +60,7 @@ class DataDomain(Construct):
                 curated_bucket_arn=curated.arn, curated_bucket_name=curated.name,
                 kms_key_arn=props.kms_key_arn, security_configuration=props.security_configuration,
                 schedule=props.crawler_schedule, description=f"{props.name} curated zone",
-                prevent_destroy=props.prevent_destroy,
+                prevent_destroy=props.prevent_destroy, crawler_enabled=not props.retired,
             ),
         )
         #: zone -> bucket ARN, for grants elsewhere (MWAA's role, Vault's AWS secrets engine).

@@ -36,6 +36,8 @@ class GlueCatalogProps:
     schedule: str
     description: str = ""
     prevent_destroy: bool = False
+    #: False for a retired domain: the database (its table metadata) stays; the crawler and its role go.
+    crawler_enabled: bool = True
 
 
 class GlueCatalog(Construct):
@@ -49,6 +51,10 @@ class GlueCatalog(Construct):
             location_uri=f"s3://{props.curated_bucket_name}/",
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if props.prevent_destroy else None,
         )
+        self.crawler_name: str | None = None
+        self.crawler_arn: str | None = None
+        if not props.crawler_enabled:
+            return
         self.role = ServiceRole(
             self, "crawler-role",
             ServiceRoleProps(

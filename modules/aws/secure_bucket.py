@@ -73,6 +73,9 @@ class SecureBucketProps:
     tls_only: bool = True
     #: Object events to EventBridge. Opt out only for a stand-in that cannot read the setting back.
     events: bool = True
+    #: A retired domain's bucket: the policy denies writes and deletes to everyone; reads, encryption,
+    #: versioning, lifecycle and the public-access block are unchanged.
+    read_only: bool = False
 
 
 class SecureBucket(Construct):
@@ -166,6 +169,18 @@ class SecureBucket(Construct):
                     # {"AWS": "*"} means everyone, as "*" does; moto's logging check cannot parse the bare string.
                     principals=(("AWS", ("*",)),),
                     conditions=(Condition("Bool", "aws:SecureTransport", ("false",)),),
+                )
+            )
+        if props.read_only:
+            # An explicit Deny beats every Allow (IAM policy evaluation logic); PutBucketPolicy stays allowed so
+            # Terraform can lift the lock again (un-retire, or the README's final deletion steps).
+            statements.append(
+                Statement(
+                    "DenyWritesRetired",
+                    ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteBucket"),
+                    (self.arn, f"{self.arn}/*"),
+                    effect="Deny",
+                    principals=(("AWS", ("*",)),),
                 )
             )
         if props.access_log_bucket is None:

@@ -1,0 +1,85 @@
+"""Safe retirement (issue 13): prod with a domain retired keeps every storage resource of that domain
+(same ids, same settings; S3 made read-only) on every cloud, and drops its compute and grants."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from environments import naming
+from environments.schema import ENVIRONMENTS_DIR
+from tests.conftest import synth_environment
+
+RETIRED = "agent_performance"
+#: Resource types that hold data or protect it (keys, encryption, versioning, lifecycle, access blocks).
+STORAGE_PREFIXES = (
+    "aws_s3_bucket", "aws_glue_catalog_database", "aws_kms", "google_storage_bucket", "google_kms", "azurerm_storage",
+    "azurerm_key_vault",
+)
+STACKS = ("prod-aws-platform", "prod-gcp-platform", "prod-azure-platform", "prod-vault", "prod-aws-orchestration")
+
+
+def _mentions(name: str) -> bool:
+    return RETIRED in name or RETIRED.replace("_", "-") in name
+
+
+@pytest.fixture(scope="module")
+def synths(tmp_path_factory):
+    prod = yaml.safe_load((ENVIRONMENTS_DIR / "prod.yaml").read_text())
+    retired = {**prod, "domains": [{**d, "retired": d["name"] == RETIRED} for d in prod["domains"]]}
+    _, active_stacks = synth_environment(prod, "prod", tmp_path_factory.mktemp("active"))
+    _, retired_stacks = synth_environment(retired, "prod", tmp_path_factory.mktemp("retired"))
+    return active_stacks, retired_stacks
+
+
+def _is_storage(resource_type: str) -> bool:
+    return resource_type.startswith(STORAGE_PREFIXES) and "_iam_" not in resource_type  # IAM bindings are grants
+
+
+def _storage(stack) -> dict[tuple[str, str], dict]:
+    return {(t, n): body for t, n, body in stack.all_resources() if _is_storage(t)}
+
+
+def test_storage_keeps_its_ids_and_settings_on_every_cloud(synths):
+    active, retired = synths
+    for name in ("prod-aws-platform", "prod-gcp-platform", "prod-azure-platform"):
+        before, after = _storage(active[name]), _storage(retired[name])
+        assert any(_mentions(n) for _, n in before), name
+        assert sorted(after) == sorted(before), name
+        changed = [key for key in before if before[key] != after[key]]
+        assert changed == [], name
+
+
+def test_retired_buckets_deny_writes_and_deletes(synths):
+    active, retired = synths
+    documents = retired["prod-aws-platform"].doc["data"]["aws_iam_policy_document"]
+    locked = {n for n, doc in documents.items() if any(s.get("sid") == "DenyWritesRetired" for s in doc["statement"])}
+    assert locked == {n for n in documents if _mentions(n) and "_policy-document_" in n}
+    assert len(locked) == 3  # raw, curated, quarantine
+    statement = next(s for s in documents[sorted(locked)[0]]["statement"] if s["sid"] == "DenyWritesRetired")
+    assert statement["effect"] == "Deny" and "s3:PutObject" in statement["actions"] and "s3:DeleteBucket" in statement["actions"]
+    before = active["prod-aws-platform"].doc["data"]["aws_iam_policy_document"]
+    assert not any(s.get("sid") == "DenyWritesRetired" for doc in before.values() for s in doc["statement"])
+
+
+def test_compute_and_grants_disappear(synths):
+    active, retired = synths
+    def compute(stacks):
+        return sorted(
+            f"{name}: {t}.{n}" for name in STACKS for t, n, _ in stacks[name].all_resources()
+            if _mentions(n) and not _is_storage(t)
+        )
+    gone = compute(active)
+    assert any("aws_glue_crawler" in r for r in gone)
+    assert any("pipeline-role-" in r for r in gone)
+    assert any("google_service_account.pipeline-account-" in r for r in gone)
+    assert any(r.startswith("prod-vault: vault_policy.") for r in gone)
+    assert compute(retired) == []
+    # Nothing else still points at them: the MWAA role and the crawler alarm name only the active domain.
+    prefix = yaml.safe_load((ENVIRONMENTS_DIR / "prod.yaml").read_text())["prefix"]
+    text = json.dumps({n: s.doc for n, s in retired.items() if n in STACKS})
+    before = json.dumps({n: s.doc for n, s in active.items() if n in STACKS})
+    reference = f":role/{naming.domain_pipeline_role(prefix, 'prod', RETIRED)}"  # MWAA may assume it, Vault binds it
+    assert reference in before and reference not in text
