@@ -98,7 +98,8 @@ def call_records_ingest() -> None:
               f"reasons={summary['reasons']}")
         return summary
 
-    @task
+    # multiple_outputs: the operator's fields read plan["..."], which pulls one XCom per key.
+    @task(multiple_outputs=True)
     def spark_plan(paths: list[str], run_id=None) -> dict:
         from airflow.sdk import Variable
         from callcenter import credentials, runtime, spark_job
