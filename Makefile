@@ -32,13 +32,14 @@ CDKTF := node_modules/.bin/cdktf
 ENVIRONMENTS := $(basename $(notdir $(wildcard environments/*.yaml)))
 SCANNED_ENVS := dev staging prod
 
-.PHONY: bootstrap airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy drift vault-seed pools policy clean
+.PHONY: bootstrap airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy drift vault-seed pools policy domain-report clean
 
 help:
 	@echo "make setup            install the toolchains (IaC venv, cdktf CLI, Airflow venv) into this folder"
 	@echo "make synth            synthesize every stack of every environment into cdktf.out/"
 	@echo "make test             all tests: schema, synth, byte-identity, terraform validate, checkov, airflow"
 	@echo "make policy           the checkov gate alone, on dev, staging and prod"
+	@echo "make domain-report NAME=call_analytics ENV=prod  every resource, Vault grant and DAG of one domain"
 	@echo "make bench            synth eager vs lazy; pipeline baseline vs ours"
 	@echo "make demo             the whole flow on local stand-ins"
 	@echo "make plan ENV=dev     cdktf plan for every dev-* stack (environments: $(ENVIRONMENTS))"
@@ -96,6 +97,10 @@ test: setup
 
 policy: synth
 	$(PY) scripts/policy_gate.py $(foreach e,$(SCANNED_ENVS),'$(e)-*')
+
+domain-report: synth
+	@test -n "$(NAME)" -a -n "$(ENV)" || { echo "usage: make domain-report NAME=<domain> ENV=<environment>" >&2; exit 2; }
+	$(PY) scripts/domain_report.py --name '$(NAME)' --env '$(ENV)'
 
 bench: setup
 	$(PY) bench/synth_bench.py

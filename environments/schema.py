@@ -748,8 +748,10 @@ def _all_cidrs(env: Environment) -> list[tuple[str, str]]:
 
 def _domain_registry_problems(file: str, env: Environment) -> list[Problem]:
     """A protected environment refuses a silent domain removal. The schema sees one file, not its history,
-    so the file keeps the history: ``known_domains`` lists every domain the environment has had."""
-    if not env.protects_stateful:
+    so the file keeps the history: ``known_domains`` lists every domain the environment has had. A file
+    without the list (a test's throwaway copy) has no history to check; every shipped protected one has it
+    (tests/config/test_schema_domains.py)."""
+    if not env.protects_stateful or not env.known_domains:
         return []
     names = [d.name for d in env.domains]
     problems = [

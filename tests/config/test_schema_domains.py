@@ -64,3 +64,10 @@ def test_unprotected_environment_may_drop_a_domain(tmp_path):
     data = {**dev, "known_domains": ["call_analytics", "agent_performance"], "domains": dev["domains"][:1]}
     env = load_environment(write(tmp_path, data, "dev"))
     assert not env.protects_stateful and [d.name for d in env.domains] == ["call_analytics"]
+
+
+def test_a_file_without_a_registry_is_not_checked(tmp_path):
+    """Throwaway copies (other tests flip protect_stateful on a copy of dev) have no history to compare."""
+    data = {k: v for k, v in PROD.items() if k != "known_domains"}
+    env = load_environment(write(tmp_path, {**data, "domains": PROD["domains"][:1]}))
+    assert env.known_domains == [] and len(env.domains) == 1

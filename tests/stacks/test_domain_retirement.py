@@ -1,16 +1,18 @@
 """Safe retirement (issue 13): prod with a domain retired keeps every storage resource of that domain
-(same ids, same settings; S3 made read-only) on every cloud, and drops its compute and grants."""
+(same ids, same settings; S3 made read-only) on every cloud, and drops its compute and grants.
+And `make domain-report` (scripts/domain_report.py) on the same two synths."""
 
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 import yaml
 
 from environments import naming
 from environments.schema import ENVIRONMENTS_DIR
-from tests.conftest import synth_environment
+from tests.conftest import REPO, synth_environment
 
 RETIRED = "agent_performance"
 #: Resource types that hold data or protect it (keys, encryption, versioning, lifecycle, access blocks).
@@ -83,3 +85,41 @@ def test_compute_and_grants_disappear(synths):
     before = json.dumps({n: s.doc for n, s in active.items() if n in STACKS})
     reference = f":role/{naming.domain_pipeline_role(prefix, 'prod', RETIRED)}"  # MWAA may assume it, Vault binds it
     assert reference in before and reference not in text
+
+
+# --------------------------------------------------------------------------- make domain-report
+
+sys.path.insert(0, str(REPO / "scripts"))
+import domain_report  # noqa: E402
+
+
+def test_domain_report_lists_resources_vault_and_dags(synths, capsys):
+    active, _ = synths
+    root = next(iter(active.values())).path.parent
+    assert domain_report.main(["--name", "call_analytics", "--env", "prod", "--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    for stack, rtype in (("prod-aws-platform", "aws_s3_bucket"), ("prod-gcp-platform", "google_storage_bucket"),
+                         ("prod-azure-platform", "azurerm_storage_container"), ("prod-vault", "vault_policy")):
+        expected = sorted(n for t, n, _ in active[stack].all_resources() if t == rtype and ("call_analytics" in n or "call-analytics" in n))
+        assert expected and all(f"  {rtype}.{n}" in out for n in expected), (stack, rtype)
+    assert "agent_performance" not in out and "agent-performance" not in out
+    assert "policy prod-domain-call-analytics: platform/data/domains/call-analytics/*" in out
+    assert "  dags/call_records_ingest.py (prod-aws-orchestration)" in out
+
+
+def test_domain_report_of_a_retired_domain_shows_storage_only(synths, capsys):
+    _, retired = synths
+    root = next(iter(retired.values())).path.parent
+    assert domain_report.main(["--name", RETIRED, "--env", "prod", "--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "aws_s3_bucket.domain-agent_performance_raw_bucket_" in out
+    assert "vault: none" in out and "aws_glue_crawler" not in out and "pipeline-role-" not in out
+
+
+def test_domain_report_rejects_an_unknown_domain(synths, capsys):
+    active, _ = synths
+    root = next(iter(active.values())).path.parent
+    assert domain_report.main(["--name", "nope", "--env", "prod", "--root", str(root)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"domain report: {root}: --name: 'nope': no resource of environment 'prod' belongs to this domain"
+    )
