@@ -93,6 +93,27 @@ def write_layout(client: Any, mount: str, layout: Layout) -> str:
     return path
 
 
+def spark_settings_for(env: Environment) -> str:
+    """The call_analytics_spark Variable (callcenter.engine_choice.SparkSettings): the environment file's
+    thresholds and no Spark application (aws/gcp null), so every run stays in the worker. An environment
+    with spark.enabled gets its EMR application id and roles from the Spark stack's outputs instead."""
+    from callcenter.engine_choice import SparkSettings
+
+    t = env.spark.thresholds
+    value = json.dumps({"thresholds": {"max_worker_bytes": t.max_worker_bytes, "max_worker_days": t.max_worker_days},
+                        "aws": None, "gcp": None}, sort_keys=True)
+    SparkSettings.from_json(value)  # what the DAG will parse; refuse to write anything it cannot
+    return value
+
+
+def write_spark_settings(client: Any, mount: str, value: str) -> str:
+    from callcenter.engine_choice import SPARK_VARIABLE
+
+    path = f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{SPARK_VARIABLE}"
+    client.secrets.kv.v2.create_or_update_secret(path, secret={"value": value}, mount_point=mount)
+    return path
+
+
 def domain_secret_path(domain: str, *parts: str) -> str:
     return "/".join((naming.vault_domain_kv_path(domain), *parts))
 

@@ -240,6 +240,7 @@ def store_in_vault(env: Environment, standins: Standins, conns: dict[str, Conn],
     # Airflow's own AWS connection (the Glue crawler hook): moto's dummy keys, no data secret.
     airflow_secrets.write_connections(client, mount, {AWS_CONN_ID: conns[AWS_CONN_ID]})
     airflow_secrets.write_layout(client, mount, layout)
+    airflow_secrets.write_spark_settings(client, mount, airflow_secrets.spark_settings_for(env))  # aws null: worker
     # The domain's credentials behind callcenter.credentials: the stand-ins' fixed ones, in the domain's subtree,
     # read with a token that holds nothing but read on that subtree, so the demo's tasks show they need nothing
     # else. (No aws login here: the deployed flow assumes the pipeline role and logs in as the domain; README.)

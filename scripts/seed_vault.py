@@ -120,6 +120,9 @@ def seed(env: Environment) -> list[str]:
     for path in airflow_secrets.write_connections(client, mount, {AWS_CONN_ID: Conn("aws", extra={"region_name": env.aws.region})}):
         lines.append(f"wrote    {mount}/{path} (execution role)")
     lines.append(f"wrote    {mount}/{airflow_secrets.write_layout(client, mount, airflow_secrets.layout_for(env))}")
+    if not env.spark.enabled:  # with Spark on, the Spark stack's outputs (application id, roles) fill it
+        spark = airflow_secrets.write_spark_settings(client, mount, airflow_secrets.spark_settings_for(env))
+        lines.append(f"wrote    {mount}/{spark} (no Spark here: every run stays in the worker)")
     settings = airflow_secrets.deployed_settings(env)
     lines.append(f"wrote    {mount}/{airflow_secrets.write_settings(client, mount, settings)} "
                  f"(log in as {settings.vault.role}; {', '.join(sorted(settings.clouds))} from Vault's engines)")

@@ -78,7 +78,7 @@ print("RESULT " + json.dumps(out))
 '''
 
 
-def test_small_run_stays_in_the_worker_large_run_starts_a_deferred_emr_job(tmp_path, moto):
+def test_small_run_stays_in_the_worker_large_run_starts_a_deferred_emr_job(tmp_path, moto):  # noqa: F811
     # The amazon provider's triggers poll through aiobotocore; MWAA's image ships it
     # (airflow/mwaa-image-packages.txt: aiobotocore==3.9.0), the local Airflow venv must too.
     aio = importlib.util.find_spec("aiobotocore")

@@ -75,3 +75,18 @@ def test_bad_variable_is_one_clear_line(text, message):
     with pytest.raises(SparkSettingsError) as error:
         SparkSettings.from_json(text)
     assert str(error.value).startswith(message) and "\n" not in str(error.value)
+
+
+def test_seeded_local_value_keeps_runs_in_the_worker_with_the_environment_thresholds():
+    from pathlib import Path
+
+    from environments.schema import load_environment
+    from scripts.airflow_secrets import spark_settings_for
+
+    repo = Path(__file__).resolve().parents[3]
+
+    env = load_environment(repo / "environments" / "local.yaml")
+    settings = SparkSettings.from_json(spark_settings_for(env))
+    assert settings.aws is None and settings.gcp is None
+    assert settings.thresholds.max_worker_bytes == env.spark.thresholds.max_worker_bytes
+    assert settings.engine(10 * 1024**4, 365) == "worker"
