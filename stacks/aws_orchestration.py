@@ -10,6 +10,8 @@ The durable parts MWAA needs (DAG bucket, execution role, key) live in
 
 from __future__ import annotations
 
+import importlib.util
+import tempfile
 from pathlib import Path
 
 from constructs import Construct
@@ -23,6 +25,21 @@ from stacks import providers
 from stacks.aws import AwsNetworkStack, AwsPlatformStack
 from stacks.base import PlatformStack
 from stacks.mwaa_options import airflow_configuration_options, plugins_extra, vault_port
+
+
+def spark_job_objects(airflow_dir: Path) -> tuple[tuple[str, Path], ...]:
+    """The Spark job's package (pyFiles zip + entry point) under spark/ in the DAG bucket, named by
+    its content hash. The DAG computes the same names at run time from its own copy of the code, so
+    one definition (callcenter/spark_job.py, stdlib-only at top level) is loaded here by file:
+    stacks read airflow/ to bundle it and never import it as a package."""
+    source = airflow_dir / "dags" / "callcenter" / "spark_job.py"
+    if not source.is_file():
+        return ()
+    spec = importlib.util.spec_from_file_location("_bundled_spark_job", source)
+    job = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(job)  # type: ignore[union-attr]
+    target = Path(tempfile.gettempdir()) / f"cloud-conductor-spark-{job.package_digest(source.parent)}"
+    return tuple((f"spark/{p.name}", p) for p in job.build_package(target, source.parent))
 
 
 class AwsOrchestrationStack(PlatformStack):
@@ -48,6 +65,7 @@ class AwsOrchestrationStack(PlatformStack):
                 plugins_dir=airflow_dir / "plugins",
                 plugins_extra=plugins_extra(env, REPO_DIR),
                 startup_script=airflow_dir / orchestration.startup_script if orchestration.startup_script else None,
+                objects=spark_job_objects(airflow_dir),
             ),
         )
         self.mwaa = None

@@ -53,6 +53,9 @@ class DagBundleProps:
     #: they then share the plugins object version MWAA is pinned to.
     plugins_extra: tuple[tuple[str, Path], ...] = ()
     startup_script: Path | None = None
+    #: Further objects (key -> file) uploaded as they are, e.g. the Spark job's package under spark/;
+    #: the caller names them by content, so a new version is a new key and old ones stay for running jobs.
+    objects: tuple[tuple[str, Path], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,8 @@ class DagBundle(Construct):
         self.objects: dict[str, S3Object] = {}
         for file in bundle_files(props.dags_dir):
             self._upload(f"{props.dags_prefix}/{file.relative_to(props.dags_dir).as_posix()}", file, sha256(file))
+        for key, file in props.objects:
+            self._upload(key, file, sha256(file))
 
         extra = tuple(props.plugins_extra)
         self.requirements: BundledObject | None = None
