@@ -32,9 +32,10 @@ for _path in (REPO, REPO / "airflow" / "dags"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from callcenter.layout import HEAVY_POOL  # noqa: E402  (path set up above)
-from environments import naming  # noqa: E402
-from environments.schema import ConfigError, Environment, load_environment  # noqa: E402
+from callcenter.layout import HEAVY_POOL
+
+from environments import naming
+from environments.schema import ConfigError, Environment, load_environment
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,12 @@ partitions_to_copy -> to_gcs / to_azure (one mapped task per partition and cloud
 from __future__ import annotations
 
 from airflow.sdk import Asset, Param, dag, task
-from callcenter.layout import AWS_CONN_ID, CURATED_ASSET, DISTRIBUTE_BACKLOG_ASSET, HEAVY_POOL
+from callcenter.layout import (
+    AWS_CONN_ID,
+    CURATED_ASSET,
+    DISTRIBUTE_BACKLOG_ASSET,
+    HEAVY_POOL,
+)
 from callcenter.runtime import DAG_ARGS, REST_KEY, TAGS, carry_over_task
 
 CURATED = Asset(CURATED_ASSET)

@@ -42,7 +42,7 @@ print("RESULT " + json.dumps({"state": str(run.state)}))
 
 
 @pytest.fixture
-def topic(moto, monkeypatch):
+def topic(moto, monkeypatch):  # noqa: F811 (the imported fixture)
     """(topic ARN, queue URL, sqs client): a fresh topic with a raw-delivery SQS subscriber."""
     for name, value in {"AWS_ACCESS_KEY_ID": "moto", "AWS_SECRET_ACCESS_KEY": "moto",
                         "AWS_ENDPOINT_URL": moto.url, "AWS_DEFAULT_REGION": REGION}.items():

@@ -14,7 +14,11 @@ from types import SimpleNamespace
 import pytest
 from airflow_probe import airflow_home, run_script, write_dag
 from callcenter import runtime
-from callcenter.layout import BACKLOG_KEY, CUSTOMER_360_BACKLOG_ASSET, DISTRIBUTE_BACKLOG_ASSET
+from callcenter.layout import (
+    BACKLOG_KEY,
+    CUSTOMER_360_BACKLOG_ASSET,
+    DISTRIBUTE_BACKLOG_ASSET,
+)
 
 PROBE_DAG = '''
 from airflow.sdk import Asset, dag, task

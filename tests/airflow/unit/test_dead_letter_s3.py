@@ -20,7 +20,7 @@ EXPORT_BYTES = b'{"call_id": "c1", "customer_phone": "+1 (555) 123-4567"}\n'
 
 
 @pytest.fixture
-def s3(moto):
+def s3(moto):  # noqa: F811 (the imported fixture)
     """(pyarrow S3 filesystem, layout) over fresh buckets on the moto server."""
     client = boto3.client("s3", endpoint_url=moto.url, region_name=REGION,
                           aws_access_key_id="moto", aws_secret_access_key="moto")

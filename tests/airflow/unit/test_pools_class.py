@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[3]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from scripts import airflow_pools  # noqa: E402
+from scripts import airflow_pools
 
 HEAVY = {("call_records_ingest", "ingest_export"), ("distribute_curated", "to_gcs"),
          ("distribute_curated", "to_azure"), ("customer_360", "build_day")}
