@@ -257,13 +257,15 @@ class GcpPlatformStack(PlatformStack):
     def _spark(self, env: Environment, network: GcpNetworkStack, bucket_defaults: dict) -> None:
         """Dataproc Serverless on the data spoke (modules/gcp/dataproc_serverless.py says why not Spark on GKE)."""
         gcp, data = env.gcp, network.vpcs["data"]
-        staging = {
-            d: SecureBucket(self, f"spark-staging-{d}", SecureBucketProps(
-                name=naming.gcs_bucket(env.prefix, env.name, d, naming.GCS_SPARK_STAGING), log_bucket=self.access_logs.name,
-                **bucket_defaults,
+        staging = {}
+        for domain in env.domains:
+            # Labelled like the domain's lake buckets: its batches' temp files are the domain's data.
+            domain_scope = Construct(self, f"spark-{domain.name}")
+            scope_tags(domain_scope, {"domain": domain.name, "classification": domain.classification, "owner": domain.owner})
+            staging[domain.name] = SecureBucket(domain_scope, "staging", SecureBucketProps(
+                name=naming.gcs_bucket(env.prefix, env.name, domain.name, naming.GCS_SPARK_STAGING),
+                log_bucket=self.access_logs.name, **bucket_defaults,
             ))
-            for d in self.lake
-        }
         self.spark = DataprocServerless(self, "spark", DataprocServerlessProps(
             project=gcp.project_id, name=naming.gcp_resource(env.prefix, env.name, "data"), network=data.self_link,
             subnet_cidr=gcp.network.spokes["data"],

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from cdktf import TerraformOutput, TerraformVariable
-from cdktf_cdktf_provider_vault.kv_secret_v2 import KvSecretV2
 from constructs import Construct
 
 from environments import naming
@@ -213,12 +212,14 @@ class VaultStack(PlatformStack):
                 ),
             )
         bound = (inputs.mwaa_role_arn, *(arn for d in env.active_domains for arn in _login_principals(inputs.domains[d.name])))
-        # Airflow's VaultBackend reads Variables as {"value": ...} under airflow/variables (like the layout the
-        # seed writes); written here because the EMR application id exists only once AWS has created it.
+        # The Spark Variables are outputs, not kv secrets: this stack writes no kv data (nothing of a secret's
+        # kind in its state), and the EMR application id exists only once AWS has created it. After apply the
+        # operator copies each into airflow/variables/<name> (README, "Spark"), as the seed does the layout.
         for name, value in inputs.spark_variables.items():
-            KvSecretV2(
-                self, f"variable-{name}", mount=self.kv.mount.path,
-                name=f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{name}", data_json=json.dumps({"value": value}),
+            TerraformOutput(
+                self, f"variable-{name}", value=value,
+                description=f"JSON of the Airflow Variable {name}: vault kv put {env.vault.kv_mount}/"
+                f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{name} value=-",
             )
         # What Vault's own AWS identity must be allowed (resolve_aws_unique_ids), for the operator to attach.
         TerraformOutput(

@@ -120,7 +120,7 @@ def test_local_has_no_spark():
     stacks = spark_stacks()
     assert stacks["local-aws-platform"].resources("aws_emrserverless_application") == {}
     assert _spark_roles(stacks["local-aws-platform"]) == {}
-    assert stacks["local-vault"].resources("vault_kv_secret_v2") == {}
+    assert not any(name.startswith("variable-") for name in stacks["local-vault"].doc.get("output", {}))
 
 
 def test_the_job_role_logs_in_to_vault_as_its_domain():
@@ -134,13 +134,14 @@ def test_the_job_role_logs_in_to_vault_as_its_domain():
     assert not any("spark-job" in arn for arn in roles["dev-airflow"]["bound_iam_principal_arns"])
 
 
-def test_spark_variable_is_written_per_domain_and_parses_with_the_dags_reader():
+def test_spark_variable_is_an_output_per_domain_and_parses_with_the_dags_reader():
     vault = spark_stacks()["dev-vault"]
-    written = {s["name"]: s for s in vault.resources("vault_kv_secret_v2").values()}
-    assert sorted(written) == sorted(f"airflow/variables/{d.name}_spark" for d in DEV.domains)
-    secret = written["airflow/variables/call_analytics_spark"]
-    assert secret["mount"].startswith("${vault_mount.")
-    text = json.loads(secret["data_json"])["value"]
+    outputs = {k: v for k, v in vault.doc["output"].items() if k.startswith("variable-")}
+    assert sorted(outputs) == sorted(f"variable-{d.name}_spark" for d in DEV.domains)
+    output = outputs["variable-call_analytics_spark"]
+    assert "platform/airflow/variables/call_analytics_spark" in output["description"]
+    assert vault.resources("vault_kv_secret_v2") == {}  # the Vault stack keeps no kv data in its state
+    text = output["value"]
     settings = engine_choice().SparkSettings.from_json(text)
     assert settings.thresholds == engine_choice().Thresholds(DEV.spark.thresholds.max_worker_bytes,
                                                              DEV.spark.thresholds.max_worker_days)
@@ -151,7 +152,7 @@ def test_spark_variable_is_written_per_domain_and_parses_with_the_dags_reader():
     assert re.fullmatch(r"s3://\$\{[^}]+call_analytics_quarantine[^}]+\}/spark-logs/", aws.log_uri), aws.log_uri
     gcp = settings.gcp
     assert (gcp.project, gcp.region) == (DEV.gcp.project_id, DEV.gcp.region)
-    assert "spark-staging" in gcp.staging_bucket and "vpc-data" in gcp.subnetwork
+    assert "spark-call_analytics_staging_bucket" in gcp.staging_bucket and "vpc-data" in gcp.subnetwork
     assert "spark_account-call_analytics" in gcp.service_account
     # No secret travels in the Variable: the masking key stays in the domain's kv subtree.
     assert "masking" not in text.lower() and engine_choice().SPARK_VARIABLE == "call_analytics_spark"

@@ -51,8 +51,9 @@ def test_the_policy_vaults_identity_needs_is_an_output_scoped_to_the_mwaa_role(s
     assert statement["Action"] == ["iam:GetRole"] and statement["Effect"] == "Allow"
     mwaa, *pipelines = statement["Resource"]  # the MWAA role, then each domain's pipeline role (bound roles only)
     assert mwaa.startswith("${data.terraform_remote_state.cross-stack-reference-input-") and "mwaa-execution-role" in mwaa
-    assert len(pipelines) == len(ENVIRONMENTS[env_name].domains)
-    assert all("pipeline-role-" in arn for arn in pipelines)
+    env = ENVIRONMENTS[env_name]  # each domain's pipeline role, and its Spark job role where Spark is on
+    assert len(pipelines) == len(env.domains) * (2 if env.spark.enabled else 1)
+    assert all("pipeline-role-" in arn or "spark-job-" in arn for arn in pipelines)
 
 
 def test_helpers():

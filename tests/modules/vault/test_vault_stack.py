@@ -239,5 +239,6 @@ def test_each_domain_logs_in_as_its_pipeline_role_with_its_policy_only(stacks, e
     for domain in env.domains:
         role = roles[naming.vault_domain_login_role(env.name, domain.name)]
         assert role["token_policies"] == [naming.vault_domain_policy(env.name, domain.name)]
-        (arn,) = role["bound_iam_principal_arns"]
+        arn, *spark = role["bound_iam_principal_arns"]  # and the domain's Spark job role (issue 12), if any
         assert is_reference_to(arn, f"{env_name}-aws-platform") and f"pipeline-role-{domain.name}" in arn
+        assert [f"spark-job-{domain.name}_role" in a for a in spark] == ([True] if env.spark.enabled else [])
