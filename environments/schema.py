@@ -558,6 +558,19 @@ class Domain(Strict):
     #: grants go (Glue crawler and its role, pipeline role/service account, Vault roles and policy).
     #: The way to take a domain out of an environment whose storage is protected (README, "Data domains").
     retired: bool = False
+    #: Days an object stays in the raw zone (the unmasked landing copy; S3 expires it). Unset: a pii domain
+    #: keeps raw data PII_RAW_RETENTION_DAYS, any other forever (see raw_expiry_days).
+    raw_retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+
+    @property
+    def raw_expiry_days(self) -> int | None:
+        if self.raw_retention_days is not None:
+            return self.raw_retention_days
+        return PII_RAW_RETENTION_DAYS if self.classification == "pii" else None
+
+
+#: Raw PII is re-processable for a quarter, then only its masked, curated form remains (issue 13).
+PII_RAW_RETENTION_DAYS = 90
 
 
 class S3State(Strict):

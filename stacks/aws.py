@@ -174,6 +174,7 @@ class AwsPlatformStack(PlatformStack):
                     crawler_role=_name(env, d.name, "crawler"),
                     crawler_schedule=d.crawler_schedule, security_configuration=glue_security.name,
                     prevent_destroy=protect, tls_only=tls_only, events=events, retired=d.retired,
+                    raw_retention_days=d.raw_expiry_days,
                 ),
             )
             for d in env.domains  # retired ones too: their storage stays (schema Domain.retired)

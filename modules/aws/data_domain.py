@@ -3,7 +3,7 @@ Glue catalog over the curated zone. Everything beneath carries the domain's tags
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from constructs import Construct
 
@@ -34,6 +34,8 @@ class DataDomainProps:
     events: bool = True
     #: schema Domain.retired: buckets and database stay (buckets read-only), the crawler and its role go.
     retired: bool = False
+    #: Expiry of the raw zone's current objects (schema Domain.raw_expiry_days); None keeps them.
+    raw_retention_days: int | None = None
 
 
 class DataDomain(Construct):
@@ -44,7 +46,11 @@ class DataDomain(Construct):
             zone: SecureBucket(
                 self, zone,
                 SecureBucketProps(
-                    name=name, tiering=props.tiering, account_id=props.account_id, kms_key_arn=props.kms_key_arn,
+                    name=name,
+                    # Only the raw zone holds unmasked data; curated and quarantine keep the usual tiering.
+                    tiering=replace(props.tiering, expire_current_days=props.raw_retention_days)
+                    if zone == "raw" else props.tiering,
+                    account_id=props.account_id, kms_key_arn=props.kms_key_arn,
                     access_log_bucket=props.access_log_bucket, prevent_destroy=props.prevent_destroy,
                     tls_only=props.tls_only, events=props.events, read_only=props.retired,
                 ),

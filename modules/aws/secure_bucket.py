@@ -17,6 +17,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
     S3BucketLifecycleConfigurationRule,
     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
     S3BucketLifecycleConfigurationRuleTransition,
@@ -57,6 +58,9 @@ class Tiering:
     #: Keep this many newer noncurrent versions regardless of age (S3 ``NewerNoncurrentVersions``),
     #: e.g. the requirements/plugins/startup versions an MWAA environment may be rolled back to.
     keep_noncurrent_versions: int | None = None
+    #: Expire current objects after this many days (a pii domain's raw zone). S3 refuses a transition on
+    #: or after the expiration day, so only earlier transitions are kept.
+    expire_current_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,11 +136,15 @@ class SecureBucket(Construct):
                     status="Enabled",
                     filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                     transition=[
-                        S3BucketLifecycleConfigurationRuleTransition(days=tiering.warm_after_days, storage_class="STANDARD_IA"),
-                        S3BucketLifecycleConfigurationRuleTransition(
-                            days=tiering.archive_after_days, storage_class=tiering.archive_class
-                        ),
-                    ] if tiering.transition_current else None,
+                        S3BucketLifecycleConfigurationRuleTransition(days=days, storage_class=storage_class)
+                        for days, storage_class in (
+                            (tiering.warm_after_days, "STANDARD_IA"), (tiering.archive_after_days, tiering.archive_class)
+                        )
+                        if tiering.expire_current_days is None or days < tiering.expire_current_days
+                    ] or None if tiering.transition_current else None,
+                    expiration=[
+                        S3BucketLifecycleConfigurationRuleExpiration(days=tiering.expire_current_days)
+                    ] if tiering.expire_current_days is not None else None,
                     noncurrent_version_expiration=[
                         # S3 expires a noncurrent version only when it is older than noncurrent_days AND
                         # more than newer_noncurrent_versions newer noncurrent versions exist.

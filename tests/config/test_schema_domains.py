@@ -71,3 +71,13 @@ def test_a_file_without_a_registry_is_not_checked(tmp_path):
     data = {k: v for k, v in PROD.items() if k != "known_domains"}
     env = load_environment(write(tmp_path, {**data, "domains": PROD["domains"][:1]}))
     assert env.known_domains == [] and len(env.domains) == 1
+
+
+def test_pii_domains_default_to_a_short_raw_retention(tmp_path):
+    from environments.schema import PII_RAW_RETENTION_DAYS
+
+    env = load_environment(ENVIRONMENTS_DIR / "prod.yaml")
+    assert env.domain("call_analytics").raw_expiry_days == PII_RAW_RETENTION_DAYS
+    assert env.domain("agent_performance").raw_expiry_days is None
+    data = {**PROD, "domains": [{**d, "raw_retention_days": 30} for d in PROD["domains"]]}
+    assert {d.raw_expiry_days for d in load_environment(write(tmp_path, data)).domains} == {30}

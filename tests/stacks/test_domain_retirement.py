@@ -123,3 +123,23 @@ def test_domain_report_rejects_an_unknown_domain(synths, capsys):
     assert capsys.readouterr().err.strip() == (
         f"domain report: {root}: --name: 'nope': no resource of environment 'prod' belongs to this domain"
     )
+
+
+# --------------------------------------------------------------------------- classification: pii
+
+
+def test_pii_raw_zone_expires_and_others_keep_their_data(synths):
+    """call_analytics (pii): raw objects expire after PII_RAW_RETENTION_DAYS, with no transition on or after
+    that day (S3 refuses it); its curated zone and the internal domain's raw zone keep their objects."""
+    from environments.schema import PII_RAW_RETENTION_DAYS
+
+    active, _ = synths
+    rules = {
+        n.rsplit("_", 2)[0]: body["rule"][0]
+        for n, body in active["prod-aws-platform"].resources("aws_s3_bucket_lifecycle_configuration").items()
+    }
+    raw = rules["domain-call_analytics_raw"]
+    assert raw["expiration"] == [{"days": PII_RAW_RETENTION_DAYS}]
+    assert raw["transition"] and all(t["days"] < PII_RAW_RETENTION_DAYS for t in raw["transition"])
+    for other in ("domain-call_analytics_curated", "domain-call_analytics_quarantine", "domain-agent_performance_raw"):
+        assert "expiration" not in rules[other], other

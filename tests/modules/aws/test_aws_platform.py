@@ -86,10 +86,16 @@ def test_every_bucket_is_versioned_private_kms_encrypted_logged_and_tiered(stack
             assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": tiering.noncurrent_expire_days, **kept}]
         else:
             # Lake zones are read by crawlers, Athena and DAGs: GLACIER_IR serves GetObject, GLACIER does not.
+            # A pii domain's raw zone expires (schema Domain.raw_expiry_days); S3 refuses later transitions.
+            domain, _, zone = path.removeprefix("domain-").partition("/")
+            expiry = env.domain(domain).raw_expiry_days if zone == "raw" else None
             assert rule["transition"] == [
-                {"days": tiering.warm_after_days, "storage_class": "STANDARD_IA"},
-                {"days": tiering.archive_after_days, "storage_class": "GLACIER_IR"},
+                t for t in (
+                    {"days": tiering.warm_after_days, "storage_class": "STANDARD_IA"},
+                    {"days": tiering.archive_after_days, "storage_class": "GLACIER_IR"},
+                ) if expiry is None or t["days"] < expiry
             ]
+            assert rule.get("expiration") == ([{"days": expiry}] if expiry else None)
             assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": tiering.noncurrent_expire_days}]
         assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": tiering.abort_incomplete_multipart_days}]
 
@@ -247,7 +253,9 @@ def test_platform_knobs_tiering_schedule_protection_and_budget():
     stack = stacks[f"{env.name}-aws-platform"]
     for path, lifecycle in by_path(stack, "aws_s3_bucket_lifecycle_configuration").items():
         (rule,) = lifecycle["rule"]
-        assert [t["days"] for t in rule.get("transition", [])] == ([] if path.startswith("dag-bucket/") else [45, 400])
+        pii_raw = path.endswith("/raw/lifecycle") and env.domain(path.split("/")[0].removeprefix("domain-")).raw_expiry_days
+        expected = [] if path.startswith("dag-bucket/") else [45] if pii_raw else [45, 400]  # expires on day 90
+        assert [t["days"] for t in rule.get("transition", [])] == expected
         assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == 60
         assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 3}]
     _, crawler = resource_named(stack, "aws_glue_crawler", "name", naming.glue_crawler(env.prefix, env.name, env.domains[0].name))
