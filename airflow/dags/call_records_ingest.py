@@ -32,14 +32,12 @@ find_exports -> choose_engine -> ingest_export (one mapped task per new export) 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-# The amazon provider's operator pulls in boto3 at parse time (measured 0.13 s with bytecode);
-# the deferrable EMR Serverless wait needs the operator class itself on the DAG.
-from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
 from airflow.sdk import Asset, Param, TriggerRule, dag, task
 from callcenter.layout import AWS_CONN_ID, CURATED_ASSET, HEAVY_POOL
 from callcenter.runtime import DAG_ARGS, TAGS
+
+# The deferrable EMR Serverless operator pulls in boto3 at parse time (measured 0.13 s with bytecode).
+from callcenter.spark_tasks import spark_branch
 
 CURATED = Asset(CURATED_ASSET)
 
@@ -98,31 +96,6 @@ def call_records_ingest() -> None:
               f"reasons={summary['reasons']}")
         return summary
 
-    # multiple_outputs: the operator's fields read plan["..."], which pulls one XCom per key.
-    @task(multiple_outputs=True)
-    def spark_plan(paths: list[str], run_id=None) -> dict:
-        from airflow.sdk import Variable
-        from callcenter import credentials, runtime, spark_job
-        from callcenter.engine_choice import SparkSettings
-        from callcenter.layout import DOMAIN
-
-        # Non-secret settings and paths only: the job reads the masking key from Vault itself.
-        return spark_job.emr_plan(SparkSettings.from_variable().aws, exports=paths, run_id=run_id,
-                                  credentials_json=Variable.get(credentials.settings_variable(DOMAIN)),
-                                  layout=runtime.layout())
-
-    @task
-    def spark_results(plan: dict) -> list[dict]:
-        """The job's per-export summaries; a failed export counts towards dead_letter/ as in the worker path."""
-        from callcenter import runtime, spark_job, tasks
-
-        fs, layout = runtime.filesystem(AWS_CONN_ID), runtime.layout()
-        summaries = spark_job.read_summary(fs, plan["summary"])
-        for failed in (s for s in summaries if "error" in s):
-            # record_failure keeps only the class name; the job reported exactly that.
-            tasks.record_failure(fs, layout, failed["source"], type(failed["error"], (Exception,), {})())
-        return [s for s in summaries if "error" not in s]
-
     def _succeeded(summaries: list[dict] | None, spark: list[dict] | None) -> list[dict]:
         """The branch not taken was skipped and left no XCom (None or an empty sequence)."""
         from callcenter import runtime
@@ -176,16 +149,8 @@ def call_records_ingest() -> None:
     paths = find_exports()
     engine = choose_engine(paths)
     summaries = ingest_export.expand(path=paths)
-    plan = spark_plan(paths)
-    spark_ingest = EmrServerlessStartJobOperator(
-        task_id="spark_ingest", aws_conn_id=AWS_CONN_ID, name="call_records_ingest",
-        application_id=plan["application_id"], execution_role_arn=plan["execution_role_arn"],
-        job_driver=plan["job_driver"], configuration_overrides=plan["configuration_overrides"],
-        # Deferrable: the triggerer polls GetJobRun; no worker slot is held while the job runs.
-        deferrable=True, waiter_delay=60, waiter_max_attempts=6 * 60, execution_timeout=timedelta(hours=6))
-    spark = spark_results(plan)
+    plan, spark = spark_branch("ingest", paths, "spark_ingest")
     engine >> [summaries, plan]
-    spark_ingest >> spark
     totals = reconcile(summaries, spark)
     start_crawler(totals)
     totals >> all_exports_ingested(paths, summaries, spark)

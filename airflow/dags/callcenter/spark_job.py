@@ -1,13 +1,16 @@
-"""call_records_ingest's Spark job: many exports at once on EMR Serverless (issue 12).
+"""The pipelines' Spark job: many exports (or customer_360 days) at once on EMR Serverless (issue 12).
 
-    spark-submit --py-files callcenter-<sha>.zip spark_job-<sha>.py \\
+    spark-submit --py-files callcenter-<sha>.zip spark_job-<sha>.py --mode ingest|customer_360 \\
         --settings '<call_analytics_credentials JSON>' --layout '<call_analytics_layout JSON>' \\
-        --summary <bucket>/<key>.json  <export path> ...
+        --summary <bucket>/<key>.json  <export path or YYYY-MM-DD day> ...
 
 - Each export is one row; inside `mapInArrow` an executor runs the worker's own
   `tasks.ingest_export` on it (decode, validate, mask, quarantine, reconcile,
   staged write + atomic publish, processed marker). Same function, so the same
   layout, file names and bytes as the in-worker path; nothing is re-implemented.
+- customer_360 the same way: an executor runs the worker's `tasks.customer_360_day` per day
+  (curated calls from S3, call quality from Azure, the table to GCS), so a backfill of N
+  days is N tasks spread over the executors, each the worker's exact output.
 - The masking key and the store credentials: each executor logs in to Vault *as the
   domain* with the job's own AWS identity (callcenter.credentials, as a task does),
   once per partition. The arguments carry only non-secret settings (Vault URL, role
@@ -84,8 +87,11 @@ def build_package(target_dir: Path, package_dir: Path = PACKAGE_DIR) -> tuple[Pa
 # --------------------------------------------------------------------------- what the DAG submits
 
 
+MODES = ("ingest", "customer_360")
+
+
 def emr_job_driver(aws: AwsSpark, *, credentials_json: str, layout_json: str, summary: str,
-                   exports: list[str], digest: str | None = None) -> dict[str, Any]:
+                   items: list[str], mode: str = "ingest", digest: str | None = None) -> dict[str, Any]:
     """EMR Serverless StartJobRun's jobDriver (sparkSubmit: entryPoint, entryPointArguments,
     sparkSubmitParameters; AWS EMR Serverless API reference, "SparkSubmit"). Only
     non-secret settings and paths: the job reads the key from Vault itself."""
@@ -93,8 +99,8 @@ def emr_job_driver(aws: AwsSpark, *, credentials_json: str, layout_json: str, su
     base = aws.code_uri if aws.code_uri.endswith("/") else aws.code_uri + "/"
     return {"sparkSubmit": {
         "entryPoint": base + entry_name,
-        "entryPointArguments": ["--settings", credentials_json, "--layout", layout_json, "--summary", summary,
-                                *exports],
+        "entryPointArguments": ["--mode", mode, "--settings", credentials_json, "--layout", layout_json,
+                                "--summary", summary, *items],
         # Curated timestamps are UTC (spark_engine.process checks the same setting).
         "sparkSubmitParameters": f"--py-files {base}{zip_name} --conf spark.sql.session.timeZone=UTC",
     }}
@@ -105,14 +111,16 @@ def emr_configuration_overrides(aws: AwsSpark) -> dict[str, Any]:
     return {"monitoringConfiguration": {"s3MonitoringConfiguration": {"logUri": aws.log_uri}}}
 
 
-def emr_plan(aws: AwsSpark, *, credentials_json: str, layout: Layout, exports: list[str],
-             run_id: str) -> dict[str, Any]:
-    """What call_records_ingest's spark_plan task returns (XCom: settings and paths only)
-    and its EmrServerlessStartJobOperator renders into StartJobRun."""
-    summary = summary_path(layout, run_id)
+def emr_plan(aws: AwsSpark | None, *, credentials_json: str, layout: Layout, items: list[str],
+             run_id: str, mode: str = "ingest") -> dict[str, Any]:
+    """What a DAG's spark_plan task returns (XCom: settings and paths only) and its
+    EmrServerlessStartJobOperator renders into StartJobRun."""
+    if aws is None:
+        raise ValueError("call_analytics_spark has no aws section: this environment has no Spark to run on")
+    summary = summary_path(layout, f"{mode}-{run_id}")
     return {"application_id": aws.application_id, "execution_role_arn": aws.execution_role_arn,
             "job_driver": emr_job_driver(aws, credentials_json=credentials_json, layout_json=layout.to_json(),
-                                         summary=summary, exports=exports),
+                                         summary=summary, items=items, mode=mode),
             "configuration_overrides": emr_configuration_overrides(aws), "summary": summary}
 
 
@@ -153,13 +161,43 @@ def ingest_exports(spark: SparkSession, exports: list[str], layout: Layout,
                 summary = json.dumps(_ingest_one(fs, layout, path, key), sort_keys=True)
                 yield pa.RecordBatch.from_pydict({"summary": [summary]}, schema=schema)
 
-    if not exports:
+    return _fan_out(spark, exports, run, "source")
+
+
+def _fan_out(spark: SparkSession, items: list[str], run: Callable[..., Iterator[Any]], key: str) -> list[dict[str, Any]]:
+    """`run` over `items` (column "path") under mapInArrow; its JSON summaries, sorted by `key`."""
+    if not items:
         return []
-    # One export per task while there are fewer exports than cores; Spark spreads the rest.
-    slots = max(1, min(len(exports), spark.sparkContext.defaultParallelism))
-    paths = spark.createDataFrame([(p,) for p in exports], "path string").repartition(slots)
+    # One item per task while there are fewer items than cores; Spark spreads the rest.
+    slots = max(1, min(len(items), spark.sparkContext.defaultParallelism))
+    paths = spark.createDataFrame([(p,) for p in items], "path string").repartition(slots)
     rows = paths.mapInArrow(run, "summary string").collect()
-    return sorted((json.loads(r.summary) for r in rows), key=lambda s: s["source"])
+    return sorted((json.loads(r.summary) for r in rows), key=lambda s: s[key])
+
+
+def build_days(spark: SparkSession, days: list[str], layout: Layout,
+               open_stores: Callable[[], tuple[pafs.FileSystem, pafs.FileSystem, pafs.FileSystem]]) -> list[dict[str, Any]]:
+    """customer_360 for `days` (YYYY-MM-DD) on the executors: the worker's customer_360_day per day.
+    `open_stores` (on each executor) returns the S3, Azure and GCS stores."""
+    import pyarrow as pa
+
+    schema = pa.schema([("summary", pa.string())])
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from datetime import date
+
+        from callcenter import tasks
+
+        calls, quality, out = open_stores()
+        for batch in batches:
+            for day in batch.column("path").to_pylist():
+                try:
+                    result = tasks.customer_360_day(calls, quality, out, layout, date.fromisoformat(day))
+                except Exception as exc:  # noqa: BLE001 - reported by class; the other days still build
+                    result = {"day": day, "error": type(exc).__name__}
+                yield pa.RecordBatch.from_pydict({"summary": [json.dumps(result, sort_keys=True)]}, schema=schema)
+
+    return _fan_out(spark, days, run, "day")
 
 
 def vault_store(settings_json: str) -> tuple[pafs.FileSystem, bytes]:
@@ -170,6 +208,28 @@ def vault_store(settings_json: str) -> tuple[pafs.FileSystem, bytes]:
     settings = credentials.Settings.from_json(settings_json)
     client = credentials.vault_client(settings)
     return credentials.filesystem(settings, "aws", client), credentials.masking_key(settings, client)
+
+
+def vault_stores(settings_json: str) -> tuple[pafs.FileSystem, pafs.FileSystem, pafs.FileSystem]:
+    """customer_360's three stores, each with the domain's short-lived credentials from Vault."""
+    from callcenter import credentials
+
+    settings = credentials.Settings.from_json(settings_json)
+    client = credentials.vault_client(settings)
+    return tuple(credentials.filesystem(settings, cloud, client) for cloud in ("aws", "azure", "gcp"))  # type: ignore[return-value]
+
+
+def split_results(mode: str, fs: pafs.FileSystem, layout: Layout, path: str) -> tuple[list[dict], list[dict]]:
+    """(succeeded, failed) of a job's summary. A failed export counts towards dead_letter/ as a
+    failed worker task does (record_failure keeps only the class name; the job reported exactly that)."""
+    from callcenter import tasks
+
+    summaries = read_summary(fs, path)
+    failed = [s for s in summaries if "error" in s]
+    if mode == "ingest":
+        for s in failed:
+            tasks.record_failure(fs, layout, s["source"], type(s["error"], (Exception,), {})())
+    return [s for s in summaries if "error" not in s], failed
 
 
 def write_summary(fs: pafs.FileSystem, path: str, summaries: list[dict[str, Any]]) -> None:
@@ -186,11 +246,12 @@ def read_summary(fs: pafs.FileSystem, path: str) -> list[dict[str, Any]]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spark_job", description="ingest call-record exports on Spark")
+    parser = argparse.ArgumentParser(prog="spark_job", description="ingest exports / build customer_360 days on Spark")
+    parser.add_argument("--mode", choices=MODES, default="ingest")
     parser.add_argument("--settings", required=True, help="the domain's credentials Variable (JSON, non-secret)")
     parser.add_argument("--layout", required=True, help="the domain's layout Variable (JSON)")
     parser.add_argument("--summary", required=True, help="<bucket>/<key> of the summary JSON to write")
-    parser.add_argument("exports", nargs="+", help="export paths (<bucket>/<key>)")
+    parser.add_argument("items", nargs="+", help="export paths (<bucket>/<key>) or days (YYYY-MM-DD)")
     return parser
 
 
@@ -212,12 +273,15 @@ def main(argv: list[str] | None = None) -> int:
     spark = (SparkSession.builder.appName("call_records_ingest")
              .config("spark.sql.session.timeZone", "UTC").getOrCreate())
     try:
-        summaries = ingest_exports(spark, args.exports, layout, partial(vault_store, args.settings))
+        if args.mode == "ingest":
+            summaries = ingest_exports(spark, args.items, layout, partial(vault_store, args.settings))
+        else:
+            summaries = build_days(spark, args.items, layout, partial(vault_stores, args.settings))
         write_summary(credentials.filesystem(settings, "aws"), args.summary, summaries)
     finally:
         spark.stop()
-    failed = [s["source"] for s in summaries if "error" in s]
-    print(f"{len(summaries) - len(failed)} export(s) ingested, {len(failed)} failed")
+    failed = [s for s in summaries if "error" in s]
+    print(f"{args.mode}: {len(summaries) - len(failed)} done, {len(failed)} failed")
     return 0
 
 

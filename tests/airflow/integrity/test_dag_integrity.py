@@ -143,3 +143,14 @@ def test_call_records_ingest_branches_between_worker_and_deferrable_spark(dagbag
     assert {"ingest_export", "spark_results"} <= reconcile.upstream_task_ids
     assert reconcile.trigger_rule == "all_done"
     assert dag.get_task("all_exports_ingested").trigger_rule == "all_done"
+
+
+def test_customer_360_branches_a_backfill_to_spark(dagbag):
+    from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
+
+    dag = dagbag.dags["customer_360"]
+    assert dag.get_task("choose_engine").downstream_task_ids == {"build_day", "spark_plan"}
+    job = dag.get_task("spark_build")
+    assert isinstance(job, EmrServerlessStartJobOperator) and job.deferrable is True
+    assert dag.get_task("summarize").upstream_task_ids == {"build_day", "spark_results"}
+    assert dag.get_task("summarize").trigger_rule == "none_failed_min_one_success"

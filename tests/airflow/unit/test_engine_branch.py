@@ -47,7 +47,7 @@ def probe_engine():
         from callcenter.engine_choice import SparkSettings
         from callcenter.layout import Layout
         layout = Layout(**{f: "b" for f in Layout.__dataclass_fields__})
-        return spark_job.emr_plan(SparkSettings.from_json(os.environ["PROBE_SPARK"]).aws, exports=params["paths"],
+        return spark_job.emr_plan(SparkSettings.from_json(os.environ["PROBE_SPARK"]).aws, items=params["paths"],
                                   run_id=run_id, credentials_json=os.environ["PROBE_CREDENTIALS"], layout=layout)
 
     plan = spark_plan()

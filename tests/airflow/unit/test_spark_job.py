@@ -88,7 +88,7 @@ def test_summary_round_trip(tmp_path):
 
 def test_job_driver_carries_no_key_material_only_settings_and_paths():
     driver = spark_job.emr_job_driver(AWS, credentials_json=CREDENTIALS, layout_json=_layout(Path("/x"), "a").to_json(),
-                                      summary="raw/_processed/_spark/r.json", exports=["raw/in/a.jsonl"], digest="ab12")
+                                      summary="raw/_processed/_spark/r.json", items=["raw/in/a.jsonl"], digest="ab12")
     submit = driver["sparkSubmit"]
     assert submit["entryPoint"] == "s3://dev-dags/spark/spark_job-ab12.py"
     assert "--py-files s3://dev-dags/spark/callcenter-ab12.zip" in submit["sparkSubmitParameters"]
@@ -118,3 +118,26 @@ def test_bad_settings_argument_is_one_line_and_exit_2(capsys):
     code = spark_job.main(["--settings", "{}", "--layout", "{}", "--summary", "s", "raw/a.jsonl"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("spark_job: bad --settings/--layout:") and "\n" not in err
+
+
+def test_customer_360_days_on_spark_equal_the_worker(runs, spark):  # noqa: F811
+    from dataclasses import replace
+    from datetime import date
+
+    fs, worker, _, _, _ = runs
+    root = Path(worker.raw_bucket).parent
+    w, s = replace(worker, gcs_exports_bucket=str(root / "gcs-w")), replace(worker, gcs_exports_bucket=str(root / "gcs-s"))
+    expected = tasks.customer_360_day(fs, fs, fs, w, date(2026, 11, 20))
+    got = spark_job.build_days(spark, ["2026-11-20", "not-a-day"], s, lambda: (pafs.LocalFileSystem(),) * 3)
+    assert got[1] == {"day": "not-a-day", "error": "ValueError"}  # reported by class; the other day still built
+    assert {k: v for k, v in got[0].items() if k != "path"} == {k: v for k, v in expected.items() if k != "path"}
+    assert expected["rows"] == 3
+    assert pq.read_table(got[0]["path"]).equals(pq.read_table(expected["path"]))
+
+
+def test_job_driver_names_the_mode():
+    driver = spark_job.emr_job_driver(AWS, credentials_json=CREDENTIALS, layout_json="{}", summary="s",
+                                      items=["2026-11-20"], mode="customer_360", digest="ab12")
+    assert driver["sparkSubmit"]["entryPointArguments"][:2] == ["--mode", "customer_360"]
+    with pytest.raises(ValueError, match="no aws section"):
+        spark_job.emr_plan(None, credentials_json="{}", layout=_layout(Path("/x"), "a"), items=[], run_id="r")
