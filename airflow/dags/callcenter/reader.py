@@ -21,6 +21,10 @@ import pyarrow.compute as pc
 from callcenter.contract import FIELDS, MAX_LINE_BYTES, Reason
 
 DEFAULT_BATCH_BYTES = 8 << 20  # ~30k call records: big enough to amortise kernel overheads
+# Windows tools (Excel, PowerShell's Out-File) start UTF-8 files with a byte-order
+# mark. RFC 8259 s8.1 lets a JSON parser ignore it; left in place it glues onto the
+# first record's "{" and that good record would be quarantined as invalid JSON.
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -118,6 +122,8 @@ def iter_line_batches(
         if not got:
             break
         end, pos = len(carry) + got, 0
+        if line_no == 1 and not carry and not skipping and buf[:3] == UTF8_BOM:
+            pos = 3  # only the stream's first bytes: a BOM inside the file is data
         if skipping:  # carry is empty here: drop bytes up to the end of the long line
             nl = buf.find(b"\n", 0, end)
             if nl < 0:

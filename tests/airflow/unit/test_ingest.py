@@ -207,3 +207,16 @@ def test_timings_cover_the_masking_parts(tmp_path, key) -> None:
     assert {"read", "parse", "validate", "mask", "mask:gather", "mask:pseudonymise", "mask:redact",
             "write"} <= set(timings)
     assert all(v >= 0 for v in timings.values()) and sum(timings.values()) <= elapsed
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_a_leading_byte_order_mark_costs_no_record(tmp_path, key, eol) -> None:
+    """Excel/PowerShell exports start with a UTF-8 BOM (RFC 8259 s8.1: ignorable); it must
+    not turn the first good record into invalid JSON. A BOM later in the file stays data."""
+    recs = [good_record(call_id=f"call-{i}") for i in range(3)]
+    data = ("\ufeff" + eol.join(line(r) for r in recs) + eol + "\ufeff" + line(good_record(call_id="call-x"))
+            + eol).encode("utf-8")
+    result = run(data, tmp_path, key)
+    assert (result.records_in, result.curated, result.quarantined) == (4, 3, 1)
+    assert sorted(curated(tmp_path).column("call_id").to_pylist()) == ["call-0", "call-1", "call-2"]
+    assert [q["line"] for q in quarantined(tmp_path)] == [4]
