@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import functools
 import json
 import os
 import subprocess
@@ -145,10 +146,28 @@ def run_checkov(root: Path, selected: set[str]) -> tuple[list[Finding], dict[str
         for failed in results.get("failed_checks", []):
             if _stack_of(failed) in selected:
                 findings.append(Finding(
-                    _stack_of(failed), failed["check_id"], failed["resource"], failed["check_name"],
+                    _stack_of(failed), failed["check_id"], _resource_of(failed), failed["check_name"],
                     Path(failed["file_abs_path"]).parent,
                 ))
     return findings, {"passed": passed, "failed": len(findings)}
+
+
+@functools.cache
+def _types_by_name(path: str) -> dict[str, str]:
+    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {name: rtype for rtype, items in doc.get("resource", {}).items() for name in items}
+
+
+def _resource_of(check: dict) -> str:
+    """"<type>.<logical name>" for every check. checkov's terraform_json runner names a finding of a Python
+    check (ours, policy/custom_checks) "resource.<logical name>" instead; cdktf logical ids are unique in a
+    stack, so the type is looked up in the scanned file."""
+    resource = str(check["resource"])
+    if resource.startswith("resource."):
+        name = resource.removeprefix("resource.")
+        rtype = _types_by_name(check["file_abs_path"]).get(name)
+        return f"{rtype}.{name}" if rtype else resource
+    return resource
 
 
 def _stack_of(check: dict) -> str:

@@ -90,3 +90,12 @@ def test_a_new_pii_domain_is_not_absorbed_by_existing_skips(tmp_path):
     assert {(f.check, f.resource) for f in new} <= {(f.check, f.resource) for f in open_findings}
     print(sorted(f"{f.check} {f.resource}" for f in new))  # shown with -rP
     assert not [f for f in new if "_CC_" in f.check]  # CMK, public-access block, tags: the modules' defaults
+
+
+def test_findings_of_our_python_checks_name_the_resource_type(fixture_results):
+    """checkov reports them as "resource.<name>"; the gate restores "<type>.<name>" so skips match as usual."""
+    findings, _ = policy_gate.run_checkov(FIXTURES, {"fail"})
+    by_check = {f.check: f.resource for f in findings if "_CC_" in f.check}
+    assert by_check["CKV_CC_1"] == "google_storage_bucket.lake"
+    assert by_check["CKV_CC_4"] == "azurerm_storage_account.lake"
+    assert by_check["CKV_CC_5"] == "aws_s3_bucket.lake"
