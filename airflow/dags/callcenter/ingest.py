@@ -555,9 +555,12 @@ class CallIds:
                 if info.type != pafs.FileType.File or info.base_name == self._own \
                         or not info.base_name.endswith(".parquet"):
                     continue
-                with self._fs.open_input_file(info.path) as f:
-                    for batch in pq.ParquetFile(f).iter_batches(columns=["call_id"]):
-                        ids.update(batch.column(0).to_pylist())
+                try:
+                    with self._fs.open_input_file(info.path) as f:
+                        for batch in pq.ParquetFile(f).iter_batches(columns=["call_id"]):
+                            ids.update(batch.column(0).to_pylist())
+                except FileNotFoundError:
+                    continue  # deleted since the listing (that source left the partition)
             self._others[day] = ids
         return self._others[day]
 
