@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 DEMO = REPO / ".demo"
 DEFAULT_RECORDS = 50_000
+MESSY_RECORDS = 200  # the second, messy export (callcenter.synthetic.messy_records)
 
 
 class DemoError(Exception):
@@ -192,6 +193,7 @@ def main(argv: list[str]) -> int:
                  "read by tasks via callcenter.credentials")
 
         progress.begin("preparing call records")
+        messy_exports: list[Path] = []
         if args.calls:
             calls = args.calls
             progress(f"using {calls}")
@@ -200,9 +202,19 @@ def main(argv: list[str]) -> int:
             calls = run_dir / "input" / f"calls-{day.isoformat()}.jsonl"
             demo_platform.generate_day(calls, args.records, day)
             progress(f"generated {args.records:,} records for {day} (about 1% malformed, PII in notes)")
+            # A second export as real producers send it (BOM, CRLF, PII in ids, every phone form,
+            # impossible dates, duplicates, a 2 MB line): the leak scan below covers it too.
+            from callcenter import synthetic
+
+            messy = run_dir / "input" / f"calls-{day.isoformat()}-messy.jsonl"
+            messy.write_bytes(synthetic.messy_export(
+                [*synthetic.messy_records(MESSY_RECORDS, day), synthetic.huge_record(day)]))
+            messy_exports.append(messy)
+            progress(f"generated {messy.name}: {MESSY_RECORDS + 1} messy records")
         customers_by_day, lines = scan_input(calls)
         fss = demo_platform.filesystems(conns)
-        demo_platform.upload(fss["s3"], calls, f"{layout.incoming}/{calls.name}")
+        for export in (calls, *messy_exports):
+            demo_platform.upload(fss["s3"], export, f"{layout.incoming}/{export.name}")
         quality = seed_quality(fss["azure"], layout, customers_by_day)
         progress(f"uploaded s3://{layout.incoming}/{calls.name} ({lines:,} lines); "
                  f"call-quality rows in Azure: {sum(quality.values()):,}")
@@ -226,6 +238,9 @@ def main(argv: list[str]) -> int:
         progress.begin("reading back what landed in each cloud into .demo/out/")
         readback = demo_platform.read_back(fss, layout, out_dir)
         phones, emails = demo_platform.raw_pii(calls)
+        for export in messy_exports:
+            more = demo_platform.raw_pii(export)
+            phones, emails = phones | more[0], emails | more[1]
         leaks = demo_platform.pii_leaks(out_dir, phones, emails)
         checks = independent_checksums(out_dir, layout)
 

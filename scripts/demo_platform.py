@@ -374,23 +374,22 @@ def text_of(path: Path) -> Iterable[str]:
 
 
 def raw_pii(calls: Path) -> tuple[set[str], set[str]]:
-    """Phone numbers (as digits) and e-mail addresses in the input, for the leak scan."""
+    """Phone numbers (as digits) and e-mail addresses in the input, for the leak scan, by
+    the corpus's own rule (synthetic.raw_pii: NFKC first, phones also without country code)."""
+    from callcenter.synthetic import raw_pii as records_pii
+
     phones: set[str] = set()
     emails: set[str] = set()
-    with calls.open(encoding="utf-8", errors="replace") as lines:
+    with calls.open(encoding="utf-8-sig", errors="replace") as lines:
         for line in lines:
             try:
                 rec = json.loads(line)
             except ValueError:
                 continue
-            if not isinstance(rec, dict):
-                continue
-            if isinstance(rec.get("customer_phone"), str):
-                digits = re.sub(r"\D", "", rec["customer_phone"])
-                if len(digits) >= 7:
-                    phones.add(digits)
-            if isinstance(rec.get("customer_email"), str) and "@" in rec["customer_email"]:
-                emails.add(rec["customer_email"].strip().lower())
+            if isinstance(rec, dict):
+                found = records_pii([rec])
+                phones |= found[0]
+                emails |= found[1]
     return phones, emails
 
 
