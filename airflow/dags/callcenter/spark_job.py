@@ -29,6 +29,7 @@ import argparse
 import hashlib
 import io
 import json
+import os
 import sys
 import zipfile
 from collections.abc import Callable, Iterator
@@ -79,8 +80,11 @@ def build_package(target_dir: Path, package_dir: Path = PACKAGE_DIR) -> tuple[Pa
             info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
             info.external_attr, info.compress_type = 0o644 << 16, zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())
-    (target_dir / zip_name).write_bytes(buffer.getvalue())
-    (target_dir / entry_name).write_bytes((package_dir / "spark_job.py").read_bytes())
+    for name, data in ((zip_name, buffer.getvalue()), (entry_name, (package_dir / "spark_job.py").read_bytes())):
+        # Written aside and renamed: parallel synths share the folder and never read half a file.
+        partial = target_dir / f"{name}.{os.getpid()}.partial"
+        partial.write_bytes(data)
+        os.replace(partial, target_dir / name)
     return target_dir / zip_name, target_dir / entry_name
 
 
