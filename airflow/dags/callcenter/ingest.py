@@ -572,18 +572,23 @@ class CallIds:
         take = pa.array(cand)
         ids = pc.take(call_id, take)
         days = pc.take(start, take).cast(pa.date32())
-        dup = ~first_occurrence(ids)
         listed = ids.to_pylist()
+        batch = set(listed)
+        # Fast paths for the usual case, no duplicate at all: a set as long as
+        # the batch has no repeats, and isdisjoint stops at the first common id.
+        dup = np.zeros(len(listed), dtype=bool) if len(batch) == len(listed) else ~first_occurrence(ids)
 
         def hits_mask(hits: set[str]) -> np.ndarray:
             return pc.is_in(ids, value_set=pa.array(list(hits), pa.string())).to_numpy(zero_copy_only=False)
 
-        if hits := self._seen.intersection(listed):
-            dup |= hits_mask(hits)
+        if not self._seen.isdisjoint(batch):
+            dup |= hits_mask(self._seen & batch)
         for day in pc.unique(days).to_pylist():
-            if hits := self._other_ids(day).intersection(listed):
-                dup |= hits_mask(hits) & pc.equal(days, pa.scalar(day, pa.date32())).to_numpy(zero_copy_only=False)
-        self._seen.update(listed)
+            others = self._other_ids(day)
+            if others and not others.isdisjoint(batch):
+                dup |= hits_mask(others & batch) & pc.equal(days, pa.scalar(day, pa.date32())).to_numpy(
+                    zero_copy_only=False)
+        self._seen |= batch
         if not dup.any():
             return None
         mask = np.zeros(len(valid), dtype=bool)
