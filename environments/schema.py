@@ -834,6 +834,9 @@ def _semantic_problems(file: str, env: Environment, stem: str) -> list[Problem]:
     check_name("prefix", env.prefix, "gke_cluster", naming.gke_cluster(env.prefix, env.name))
     gke_sa = naming.gcp_service_account_id(env.prefix, env.name, naming.GKE_NODES_SA_PURPOSE)
     check_name("prefix", env.prefix, "gcp_service_account", gke_sa)
+    if env.spark.enabled and env.domains:  # every domain's Spark account has the same length (a 6-hex hash)
+        spark_sa = naming.gcp_spark_account(env.prefix, env.name, env.domains[0].name)
+        check_name("prefix", env.prefix, "gcp_service_account", spark_sa)
     for vpc in ("hub", *env.gcp.network.spokes):
         for suffix in (naming.GCP_NAT_SUFFIX, *naming.GCP_FIREWALL_RULES):
             check_name("prefix", env.prefix, "gcp_resource", naming.gcp_resource(env.prefix, env.name, vpc, suffix))

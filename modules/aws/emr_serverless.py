@@ -32,10 +32,18 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
+    VpcSecurityGroupEgressRule,
+)
 from constructs import Construct
 
-from modules.aws.policy_document import Condition, Statement, policy_document, same_account, service_principal
+from modules.aws.policy_document import (
+    Condition,
+    Statement,
+    policy_document,
+    same_account,
+    service_principal,
+)
 from modules.aws.vpc_endpoints import s3_endpoint_policy
 
 #: Where a job's code lives in the DAG bucket (published with the bundle) and, in the domain's

@@ -20,10 +20,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_google.compute_firewall import ComputeFirewall, ComputeFirewallAllow, ComputeFirewallLogConfig
+from cdktf_cdktf_provider_google.compute_firewall import (
+    ComputeFirewall,
+    ComputeFirewallAllow,
+    ComputeFirewallLogConfig,
+)
 from cdktf_cdktf_provider_google.project_iam_member import ProjectIamMember
 from cdktf_cdktf_provider_google.service_account import ServiceAccount
-from cdktf_cdktf_provider_google.service_account_iam_member import ServiceAccountIamMember
+from cdktf_cdktf_provider_google.service_account_iam_member import (
+    ServiceAccountIamMember,
+)
 from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
 from constructs import Construct
 

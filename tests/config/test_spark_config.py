@@ -3,9 +3,11 @@ measured thresholds the DAGs use, and one exact error line per bad value."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
-from environments.schema import SparkThresholds, load_environments
+from environments.schema import SparkThresholds, load_environment, load_environments
 from tests.config.test_schema import only_problem, write_env
 from tests.modules.aws.spark_support import engine_choice
 
@@ -59,5 +61,17 @@ def test_disabled_spark_needs_no_vault_address(tmp_path):
         d["vault"]["private_ips"] = []
         d["spark"] = {"enabled": False, "reason": "not yet"}
     path = write_env(tmp_path, mutate)
-    from environments.schema import load_environment
     assert load_environment(path).spark.enabled is False
+
+
+def test_the_derived_spark_service_account_id_is_checked(tmp_path):
+    def mutate(d):
+        d["prefix"] = "abcdefgh"
+        d["domains"] = d["domains"][:1]
+        d["domains"][0]["name"] = "calls"  # the pipeline account (<prefix><env>-calls) still fits
+    path = write_env(tmp_path, mutate, name="stagingeu1")
+    assert only_problem(path) == (
+        f"{path}: prefix: 'abcdefgh': derived gcp_service_account name 'abcdefghstagingeu1-spark-"
+        f"{hashlib.sha256(b'calls').hexdigest()[:6]}' is illegal: "
+        "GCP service account ids are 6-30 lowercase letters, digits and '-', starting with a letter"
+    )

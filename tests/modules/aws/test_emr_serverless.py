@@ -4,12 +4,11 @@ logs in as its domain, and the <domain>_spark Variable parses with the DAG's own
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
-from environments.schema import load_environment, ENVIRONMENTS_DIR
+from environments.schema import ENVIRONMENTS_DIR, load_environment
 from tests.modules.aws.spark_support import engine_choice, spark_stacks
 
 DEV = load_environment(ENVIRONMENTS_DIR / "dev.yaml")
@@ -57,7 +56,7 @@ def test_application_runs_in_the_data_spokes_private_subnets_behind_its_own_grou
 
 def test_workers_have_no_ingress_and_egress_only_to_s3_vault_and_the_spokes_endpoints(platform):
     group = _ref_id(platform.only("aws_emrserverless_application")["network_configuration"]["security_group_ids"][0])
-    mine = lambda rules: [r for r in rules.values() if _ref_id(r["security_group_id"]) == group]  # noqa: E731
+    mine = lambda rules: [r for r in rules.values() if _ref_id(r["security_group_id"]) == group]
     assert mine(platform.resources("aws_vpc_security_group_ingress_rule")) == []
     assert "ingress" not in platform.resources("aws_security_group")[group]
     endpoint_name, endpoint = next(iter(platform.resources("aws_vpc_endpoint").items()))
@@ -102,7 +101,7 @@ def test_job_role_reads_raw_and_code_writes_curated_and_quarantine_of_its_domain
                 target = _ref_id(resource)
                 name = buckets[target]["bucket"] if target in buckets else target
                 grants.setdefault(name + resource.split("}", 1)[1], set()).update(s["actions"])
-        zone = lambda z: f"ccd-dev-{domain.replace('_', '-')}-{z}"  # noqa: E731
+        zone = {z: f"ccd-dev-{domain.replace('_', '-')}-{z}" for z in ("raw", "curated", "quarantine")}.__getitem__
         key = next(iter(platform.resources("aws_kms_key")))
         assert grants == {
             zone("raw"): {"s3:ListBucket"}, zone("raw") + "/*": {"s3:GetObject"},
