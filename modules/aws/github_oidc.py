@@ -67,6 +67,10 @@ DEPLOY_ACTIONS: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...]]] = {
         "airflow:CreateEnvironment", "airflow:UpdateEnvironment", "airflow:DeleteEnvironment",
         "airflow:TagResource", "airflow:UntagResource",
     )),
+    # `make pools` (scripts/airflow_pools.py) resizes the memory-heavy pool through MWAA's
+    # invoke-rest-api after a deploy; the pools endpoints need Airflow's Op role, whose
+    # resource type is rbac-role (Service Authorization Reference, Amazon MWAA).
+    "airflow-api": (("arn:aws:airflow:{region}:{account}:role/{base}-*/Op",), ("airflow:InvokeRestApi",)),
     "sns": (("arn:aws:sns:{region}:{account}:{base}-*",), (
         "sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:Subscribe", "sns:Unsubscribe",
         "sns:TagResource", "sns:UntagResource",

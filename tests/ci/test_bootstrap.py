@@ -52,6 +52,9 @@ def test_aws_deploy_role_writes_only_named_resources_and_never_its_own_trust(sta
                 assert s["condition"][0]["variable"] in ("aws:RequestedRegion", "iam:AWSServiceName"), sid
     assert statements["WriteS3"]["resources"] == [f"arn:aws:s3:::{base}-*", f"arn:aws:s3:::{base}-*/*"]
     assert statements["WriteIam"]["resources"] == [f"arn:aws:iam::{env.aws.account_id}:role/{base}-*"]
+    # make pools after a deploy: the Airflow REST API as Op on this environment only
+    assert (statements["WriteAirflowApi"]["actions"], statements["WriteAirflowApi"]["resources"]) == (
+        ["airflow:InvokeRestApi"], [f"arn:aws:airflow:{env.aws.region}:{env.aws.account_id}:role/{base}-*/Op"])
     deny = statements["NeverItsOwnTrust"]
     assert (deny["effect"], deny["actions"], deny["resources"]) == (
         "Deny", ["iam:*"], [f"arn:aws:iam::{env.aws.account_id}:role/{base}-github-*"])
