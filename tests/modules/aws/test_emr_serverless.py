@@ -118,6 +118,9 @@ def test_job_role_reads_raw_and_code_writes_curated_and_quarantine_of_its_domain
 def test_local_has_no_spark():
     stacks = spark_stacks()
     assert stacks["local-aws-platform"].resources("aws_emrserverless_application") == {}
+    # Without Spark the platform reads nothing of the network stack, so the demo applies both in one wave.
+    assert "terraform_remote_state" not in stacks["local-aws-platform"].doc.get("data", {})
+    assert "terraform_remote_state" in spark_stacks()["dev-aws-platform"].doc["data"]
     assert _spark_roles(stacks["local-aws-platform"]) == {}
     assert not any(name.startswith("variable-") for name in stacks["local-vault"].doc.get("output", {}))
 
