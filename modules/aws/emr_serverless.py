@@ -171,8 +171,10 @@ class SparkJobRole(Construct):
         trust = Statement(
             "AssumedByEmrServerless", ("sts:AssumeRole",),
             principals=service_principal("emr-serverless.amazonaws.com"),
+            # The application or any of its job runs (<application arn>/jobruns/<id>): whichever ARN the
+            # service sends as the source, nothing outside this application matches.
             conditions=(same_account(props.account_id),
-                        Condition("ArnEquals", "aws:SourceArn", (props.application_arn,))),
+                        Condition("ArnLike", "aws:SourceArn", (props.application_arn, f"{props.application_arn}/*"))),
         )
         statements = [
             *_bucket_statements("Raw", props.raw_bucket_arn, None, READ),

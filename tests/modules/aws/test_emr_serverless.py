@@ -84,7 +84,8 @@ def test_each_domain_has_a_job_role_only_emr_serverless_of_this_application_may_
         conditions = {c["variable"]: (c["test"], c["values"]) for c in trust["condition"]}
         assert conditions == {
             "aws:SourceAccount": ("StringEquals", [ACCOUNT]),
-            "aws:SourceArn": ("ArnEquals", [f"${{aws_emrserverless_application.{app}.arn}}"]),
+            "aws:SourceArn": ("ArnLike", [f"${{aws_emrserverless_application.{app}.arn}}",
+                                          f"${{aws_emrserverless_application.{app}.arn}}/*"]),
         }
 
 
