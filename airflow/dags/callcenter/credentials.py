@@ -15,7 +15,7 @@ per domain, ``<domain>_credentials`` (:class:`Settings`), written by
 - login ``aws_iam`` (MWAA): the worker's execution role assumes the domain's
   pipeline IAM role (session name ``<domain>-...``), and that role's credentials
   sign Vault's AWS-auth login for the domain's Vault role (regional STS host and
-  the server-id header, as airflow/plugins/regional_sts_vault.py does).
+  the server-id header, as airflow/plugins/vault_aws_login.py does).
 - login ``token`` (the local stand-ins only): a token file, as the demo's
   VaultBackend uses.
 - per cloud, ``engine``: ``aws`` reads ``<aws mount>/creds/<role>`` (STS:
@@ -31,9 +31,12 @@ Nothing read here is returned from a task, logged or cached on disk.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import tempfile
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from callcenter import stores
@@ -71,6 +74,9 @@ class VaultLogin:
     token_path: str | None = None
     #: The CA bundle Vault's certificate chains to (on MWAA: vault-ca.pem from plugins.zip); None: system CAs.
     ca_file: str | None = None
+    #: The same CA as PEM text, for processes that do not have MWAA's plugins folder (the Spark job
+    #: on EMR Serverless): see portable(). A CA certificate is public, so it may travel in job arguments.
+    ca_pem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,19 +127,44 @@ class Settings:
         return self.clouds[cloud]
 
 
+def portable(settings: Settings) -> Settings:
+    """`settings` for a process outside MWAA: the CA file's content travels as ``ca_pem``."""
+    login = settings.vault
+    if not login.ca_file:
+        return settings
+    with open(login.ca_file, encoding="ascii") as handle:
+        pem = handle.read()
+    return replace(settings, vault=replace(login, ca_file=None, ca_pem=pem))
+
+
+def _verify(login: VaultLogin) -> str | bool:
+    """hvac's ``verify``: a CA file path (written once from ``ca_pem`` when that is what came), else system CAs."""
+    if login.ca_file or not login.ca_pem:
+        return login.ca_file or True
+    digest = hashlib.sha256(login.ca_pem.encode()).hexdigest()[:16]
+    path = os.path.join(tempfile.gettempdir(), f"vault-ca-{digest}.pem")
+    if not os.path.exists(path):
+        staged = f"{path}.{uuid.uuid4().hex}"
+        with open(staged, "w", encoding="ascii") as handle:
+            handle.write(login.ca_pem)
+        os.replace(staged, path)  # executors of one host may race; each writes the same bytes
+    return path
+
+
 def vault_client(settings: Settings, *, boto_session: Any = None) -> Any:
     """An hvac client logged in as the domain (its Vault token carries only the domain's policy)."""
     import hvac
 
     login = settings.vault
-    client = hvac.Client(url=login.url, verify=login.ca_file or True)
+    client = hvac.Client(url=login.url, verify=_verify(login))
     if login.method == "token":
         with open(login.token_path, encoding="utf-8") as handle:  # type: ignore[arg-type]
             client.token = handle.read().strip()
         return client
     import boto3
     from botocore.credentials import ReadOnlyCredentials
-    from regional_sts_vault import login_payload, signed_get_caller_identity  # MWAA: plugins are on sys.path
+    # MWAA puts plugins/ on sys.path; the Spark job ships the module at its zip's root.
+    from vault_aws_login import login_payload, signed_get_caller_identity
 
     sts = (boto_session or boto3.Session()).client(
         "sts", region_name=login.region, endpoint_url=f"https://sts.{login.region}.amazonaws.com")

@@ -51,10 +51,19 @@ _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 # --------------------------------------------------------------------------- packaging
 
 
+#: Airflow-free plugin modules the job imports, shipped at the zip's root (their import name). The
+#: plugins folder sits beside the DAG folder both in the repository (airflow/plugins) and on MWAA
+#: (/usr/local/airflow/plugins, where plugins.zip is extracted), so the run-time digest matches the build's.
+PLUGIN_MODULES = ("vault_aws_login.py",)
+
+
 def package_files(package_dir: Path = PACKAGE_DIR) -> list[tuple[str, Path]]:
-    """(name inside the zip, file) of the callcenter package: what --py-files ships."""
-    return sorted((f"callcenter/{p.relative_to(package_dir).as_posix()}", p) for p in package_dir.rglob("*.py")
-                  if "__pycache__" not in p.parts)
+    """(name inside the zip, file) of the callcenter package and the plugin modules it imports:
+    what --py-files ships."""
+    package = [(f"callcenter/{p.relative_to(package_dir).as_posix()}", p) for p in package_dir.rglob("*.py")
+               if "__pycache__" not in p.parts]
+    plugins = package_dir.parent.parent / "plugins"
+    return sorted([*package, *((name, plugins / name) for name in PLUGIN_MODULES)])
 
 
 def package_digest(package_dir: Path = PACKAGE_DIR) -> str:

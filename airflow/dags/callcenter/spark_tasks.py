@@ -34,7 +34,8 @@ def spark_branch(mode: str, items: Any, job_task_id: str) -> tuple[Any, Any]:
 
         # Non-secret settings and paths only: the job reads the masking key from Vault itself.
         return spark_job.emr_plan(SparkSettings.from_variable().aws, mode=mode, items=list(items), run_id=run_id,
-                                  credentials_json=Variable.get(credentials.settings_variable(DOMAIN)),
+                                  credentials_json=credentials.portable(credentials.Settings.from_json(
+                                      Variable.get(credentials.settings_variable(DOMAIN)))).to_json(),
                                   layout=runtime.layout())
 
     @task(task_id="spark_results")

@@ -72,6 +72,17 @@ class _VaultLogin(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer)
 
+    def do_GET(self):  # noqa: N802
+        # hashicorp provider 4.8.0 (the Airflow 3.3.1 constraints' pin) checks the client with
+        # is_authenticated() after the login: GET auth/token/lookup-self, as Vault answers it.
+        ok = self.path == "/v1/auth/token/lookup-self" and self.headers.get("X-Vault-Token") == "stand-in-token"
+        answer = json.dumps({"data": {"id": "stand-in-token", "policies": []}} if ok else {"errors": ["permission denied"]}).encode()
+        self.send_response(200 if ok else 403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
     def log_message(self, *args):
         pass
 

@@ -211,3 +211,19 @@ def test_deployed_task_logins_trust_the_same_vault_ca_as_the_secrets_backend(tmp
     token.write_text("t")
     local = Settings.from_json(settings.to_json().replace('"aws_iam"', '"token"').replace('"token_path": null', f'"token_path": "{token}"'))
     assert credentials.vault_client(local).adapter._kwargs["verify"] == settings.vault.ca_file
+
+
+def test_a_job_outside_mwaa_trusts_the_same_vault_ca_by_its_content(vault_url, tmp_path) -> None:
+    """The Spark job on EMR has no /usr/local/airflow/plugins: portable() carries the CA as PEM text and
+    the job's client verifies Vault against a file holding exactly those bytes."""
+    repo = Path(__file__).resolve().parents[3]
+    ca = repo / "environments" / "certs" / "dev-vault-ca.pem"
+    token = tmp_path / "token"
+    token.write_text("t")
+    login = VaultLogin(url=vault_url, method="token", kv_mount="platform", kv_path="domains/call-analytics",
+                       token_path=str(token), ca_file=str(ca))
+    moved = credentials.portable(settings(vault_url, login))
+    assert moved.vault.ca_file is None and moved.vault.ca_pem == ca.read_text()
+    verify = credentials.vault_client(Settings.from_json(moved.to_json())).adapter._kwargs["verify"]
+    assert verify != str(ca) and Path(verify).read_bytes() == ca.read_bytes()
+    assert credentials.portable(settings(vault_url)) == settings(vault_url)  # no CA file: system CAs, unchanged

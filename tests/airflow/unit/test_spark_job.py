@@ -4,6 +4,9 @@ arguments carry no key material; its package is content-addressed. Spark: tiny d
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -104,14 +107,39 @@ def test_package_is_content_addressed_and_importable(tmp_path):
     assert zip_path.read_bytes() == again.read_bytes()  # deterministic: same sources, same bytes and name
     assert zip_path.name == f"callcenter-{spark_job.package_digest()}.zip" and entry.name.startswith("spark_job-")
     names = zipfile.ZipFile(zip_path).namelist()
-    assert {"callcenter/__init__.py", "callcenter/spark_job.py", "callcenter/ingest.py"} <= set(names)
-    pkg = tmp_path / "pkg" / "callcenter"
+    assert {"callcenter/__init__.py", "callcenter/spark_job.py", "callcenter/ingest.py", "vault_aws_login.py"} <= set(names)
+    pkg = tmp_path / "dags" / "callcenter"  # the DAG folder's layout: plugins/ beside dags/
     pkg.mkdir(parents=True)
     for name, src in spark_job.package_files():
-        (pkg.parent / name).parent.mkdir(parents=True, exist_ok=True)
-        (pkg.parent / name).write_bytes(src.read_bytes())
+        target = pkg.parent / name if name.startswith("callcenter/") else tmp_path / "plugins" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(src.read_bytes())
+    assert spark_job.package_digest(pkg) == spark_job.package_digest()
+    (tmp_path / "plugins" / "vault_aws_login.py").write_text("# changed\n")
+    assert spark_job.package_digest(pkg) != spark_job.package_digest()  # the shipped plugin counts too
     (pkg / "masking.py").write_text((pkg / "masking.py").read_text() + "\n# changed\n")
     assert spark_job.package_digest(pkg) != spark_job.package_digest()  # any edit gives a new name
+
+
+def test_the_zip_logs_in_to_vault_without_airflow(tmp_path):
+    """EMR Serverless has no Airflow: the job's Vault login must import from the zip alone."""
+    zip_path, _ = spark_job.build_package(tmp_path)
+    probe = ("import sys; sys.path.insert(0, sys.argv[1]); "
+             "import builtins; real = builtins.__import__\n"
+             "def guard(name, *a, **k):\n"
+             "    if name == 'airflow' or name.startswith('airflow.'): raise ImportError('airflow on EMR')\n"
+             "    return real(name, *a, **k)\n"
+             "builtins.__import__ = guard\n"
+             "from vault_aws_login import login_payload, signed_get_caller_identity\n"
+             "from botocore.credentials import ReadOnlyCredentials\n"
+             "req = signed_get_caller_identity(ReadOnlyCredentials('AKIDEXAMPLE', 's', None), 'eu-west-1', 'vault.example')\n"
+             "body = login_payload(req, 'call-analytics')\n"
+             "import callcenter.credentials\n"
+             "print(body['role'], req.url)")
+    done = subprocess.run([sys.executable, "-c", probe, str(zip_path)], capture_output=True, text=True,
+                          cwd=tmp_path, env={"PATH": os.environ.get("PATH", "")})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["call-analytics", "https://sts.eu-west-1.amazonaws.com/"]
 
 
 def test_bad_settings_argument_is_one_line_and_exit_2(capsys):
