@@ -77,6 +77,9 @@ class VaultLogin:
     #: The same CA as PEM text, for processes that do not have MWAA's plugins folder (the Spark job
     #: on EMR Serverless): see portable(). A CA certificate is public, so it may travel in job arguments.
     ca_pem: str | None = None
+    #: aws_iam from a Spark job: log in with the process's own identity (the domain's EMR Serverless job
+    #: role, which the domain's Vault role binds next to the pipeline role) instead of assuming the pipeline role.
+    own_identity: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,8 @@ class Settings:
         where = settings_variable(self.domain)
         if self.vault.method not in LOGINS:
             raise CredentialsError(f"{where}: vault.method {self.vault.method!r} must be one of {', '.join(LOGINS)}")
-        needed = {"aws_iam": ("role", "assume_role_arn", "region", "server_id"), "token": ("token_path",)}
+        needed = {"aws_iam": ("role", "region", "server_id") + (() if self.vault.own_identity else ("assume_role_arn",)),
+                  "token": ("token_path",)}
         missing = [name for name in needed[self.vault.method] if not getattr(self.vault, name)]
         if missing:
             raise CredentialsError(f"{where}: vault.{missing[0]} is required with method {self.vault.method!r}")
@@ -128,13 +132,15 @@ class Settings:
 
 
 def portable(settings: Settings) -> Settings:
-    """`settings` for a process outside MWAA: the CA file's content travels as ``ca_pem``."""
+    """`settings` for the Spark job, which runs outside MWAA: the CA file's content travels as
+    ``ca_pem``, and an aws_iam login uses the job's own role (no pipeline role to assume)."""
     login = settings.vault
-    if not login.ca_file:
-        return settings
-    with open(login.ca_file, encoding="ascii") as handle:
-        pem = handle.read()
-    return replace(settings, vault=replace(login, ca_file=None, ca_pem=pem))
+    if login.method == "aws_iam":
+        login = replace(login, assume_role_arn=None, own_identity=True)
+    if login.ca_file:
+        with open(login.ca_file, encoding="ascii") as handle:
+            login = replace(login, ca_file=None, ca_pem=handle.read())
+    return replace(settings, vault=login)
 
 
 def _verify(login: VaultLogin) -> str | bool:
@@ -166,12 +172,19 @@ def vault_client(settings: Settings, *, boto_session: Any = None) -> Any:
     # MWAA puts plugins/ on sys.path; the Spark job ships the module at its zip's root.
     from vault_aws_login import login_payload, signed_get_caller_identity
 
-    sts = (boto_session or boto3.Session()).client(
-        "sts", region_name=login.region, endpoint_url=f"https://sts.{login.region}.amazonaws.com")
-    # The pipeline role's trust requires a session name starting with the domain (CloudTrail names it).
-    assumed = sts.assume_role(RoleArn=login.assume_role_arn, RoleSessionName=f"{settings.domain}-{uuid.uuid4().hex[:16]}",
-                              DurationSeconds=900)["Credentials"]
-    credentials = ReadOnlyCredentials(assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"])
+    session = boto_session or boto3.Session()
+    if login.own_identity:
+        found = session.get_credentials()
+        if found is None:
+            raise CredentialsError(f"{settings_variable(settings.domain)}: no AWS credentials for the Vault login")
+        credentials = found.get_frozen_credentials()
+    else:
+        sts = session.client("sts", region_name=login.region, endpoint_url=f"https://sts.{login.region}.amazonaws.com")
+        # The pipeline role's trust requires a session name starting with the domain (CloudTrail names it).
+        assumed = sts.assume_role(RoleArn=login.assume_role_arn,
+                                  RoleSessionName=f"{settings.domain}-{uuid.uuid4().hex[:16]}",
+                                  DurationSeconds=900)["Credentials"]
+        credentials = ReadOnlyCredentials(assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"])
     request = signed_get_caller_identity(credentials, login.region, login.server_id)
     client.login(f"/v1/auth/{login.auth_mount}/login", json=login_payload(request, login.role))
     return client

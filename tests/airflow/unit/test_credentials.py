@@ -227,3 +227,29 @@ def test_a_job_outside_mwaa_trusts_the_same_vault_ca_by_its_content(vault_url, t
     verify = credentials.vault_client(Settings.from_json(moved.to_json())).adapter._kwargs["verify"]
     assert verify != str(ca) and Path(verify).read_bytes() == ca.read_bytes()
     assert credentials.portable(settings(vault_url)) == settings(vault_url)  # no CA file: system CAs, unchanged
+
+
+def test_the_spark_job_logs_in_with_its_own_role_and_never_assumes_the_pipeline_role(vault_url) -> None:
+    """EMR's path: portable() settings; the job role (bound by the domain's Vault role) signs the login itself.
+    The session is a stand-in at the AWS API boundary (no STS here), as in the MWAA-path test above."""
+    from botocore.credentials import Credentials
+
+    login = VaultLogin(url=vault_url, method="aws_iam", kv_mount="platform", kv_path="domains/call-analytics",
+                       role="dev-call-analytics-pipeline", assume_role_arn="arn:aws:iam::111122223333:role/ccd-dev-call-analytics-pipeline",
+                       region="eu-west-1", server_id="vault.dev.internal")
+    job = Settings.from_json(credentials.portable(settings(vault_url, login)).to_json())
+    assert (job.vault.assume_role_arn, job.vault.own_identity) == (None, True)
+
+    class JobSession(FakeSession):
+        def get_credentials(self):
+            return Credentials("ASIAJOBROLE", "job-secret", "job-session")
+
+    session = JobSession()
+    FakeVault.logins.clear()
+    client = credentials.vault_client(job, boto_session=session)
+    assert session.sts.calls == []  # nothing assumed
+    (body,) = FakeVault.logins
+    assert "Credential=ASIAJOBROLE/" in json.loads(base64.b64decode(body["iam_request_headers"]))["Authorization"][0]
+    assert client.token == DOMAIN_TOKEN
+    with pytest.raises(CredentialsError, match="vault.assume_role_arn is required"):  # MWAA's settings still must assume
+        Settings.from_json(job.to_json().replace('"own_identity": true', '"own_identity": false'))
