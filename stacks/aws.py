@@ -218,6 +218,12 @@ class AwsPlatformStack(PlatformStack):
                 environment_name=self.mwaa_environment_name, retention_days=env.alerts.log_retention_days,
                 kms_key_arn=self.key.arn,
             ))
+        #: domain -> its Spark job execution role's ARN (also bound by the domain's Vault login role); before
+        #: the MWAA role, which starts the jobs and passes these roles)
+        self.spark_job_role_arns: dict[str, str] = {}
+        self.spark_application_id: str | None = None
+        if env.spark.enabled and network is not None:
+            self._spark(env, network)
         self.mwaa_role = MwaaExecutionRole(
             self, "mwaa-execution-role",
             MwaaExecutionRoleProps(
@@ -230,6 +236,8 @@ class AwsPlatformStack(PlatformStack):
                     for d in env.active_domains
                 ),
                 alerts_topic_arn=self.alerts.arn,
+                spark_application_arn=self.spark.arn if self.spark_application_id is not None else None,
+                spark_job_role_arns=tuple(self.spark_job_role_arns.values()),
             ),
         )
         # Each domain's identity for Vault logins; the Vault AWS-auth role of the domain binds its ARN.
@@ -244,11 +252,6 @@ class AwsPlatformStack(PlatformStack):
             for d in env.active_domains
         }
 
-        #: domain -> its Spark job execution role's ARN (also bound by the domain's Vault login role)
-        self.spark_job_role_arns: dict[str, str] = {}
-        self.spark_application_id: str | None = None
-        if env.spark.enabled and network is not None:
-            self._spark(env, network)
 
         # Plain attributes for other stacks: the orchestration stack, and the Vault stack's
         # AWS auth role (trusts the MWAA role) and secrets-engine roles (scoped per domain).

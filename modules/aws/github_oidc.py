@@ -71,6 +71,11 @@ DEPLOY_ACTIONS: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...]]] = {
     # invoke-rest-api after a deploy; the pools endpoints need Airflow's Op role, whose
     # resource type is rbac-role (Service Authorization Reference, Amazon MWAA).
     "airflow-api": (("arn:aws:airflow:{region}:{account}:role/{base}-*/Op",), ("airflow:InvokeRestApi",)),
+    # Application ARNs carry an AWS-generated id, so the environment's own are not nameable in advance.
+    "emr-serverless": (("arn:aws:emr-serverless:{region}:{account}:/applications/*",), (
+        "emr-serverless:CreateApplication", "emr-serverless:UpdateApplication", "emr-serverless:DeleteApplication",
+        "emr-serverless:StopApplication", "emr-serverless:TagResource", "emr-serverless:UntagResource",
+    )),
     "sns": (("arn:aws:sns:{region}:{account}:{base}-*",), (
         "sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:Subscribe", "sns:Unsubscribe",
         "sns:TagResource", "sns:UntagResource",

@@ -3,7 +3,8 @@
 Grants: read its DAG bucket (and the lake key, which encrypts it); write its own
 five log groups; the SQS queues MWAA creates for Celery (in an AWS-owned account,
 hence the account wildcard in the ARN, as the MWAA guide documents); publish its
-own metrics; publish failure alerts to the environment's topic; start its domains'
+own metrics; publish failure alerts to the environment's topic; run Spark jobs on the
+environment's EMR Serverless application with the domains' job roles; start its domains'
 crawlers (a control-plane call: the crawler reads with its own role); and assume
 the domains' pipeline roles, which is how a task logs in to Vault as its domain.
 No data bucket: a task's data access is the domain's short-lived Vault
@@ -35,6 +36,10 @@ class MwaaExecutionRoleProps:
     domain_role_arns: tuple[str, ...] = ()
     #: The environment's alerts topic (failure notifications); None: no alerts grant.
     alerts_topic_arn: str | None = None
+    #: EMR Serverless (Spark) the DAGs hand big runs to: the application, and the domains' job roles the
+    #: deferrable operator passes to StartJobRun. None / (): no Spark grants.
+    spark_application_arn: str | None = None
+    spark_job_role_arns: tuple[str, ...] = ()
 
 
 class MwaaExecutionRole(Construct):
@@ -83,6 +88,19 @@ class MwaaExecutionRole(Construct):
             statements.append(Statement("AssumeDomainPipelineRoles", ("sts:AssumeRole",), props.domain_role_arns))
         if props.alerts_topic_arn is not None:
             statements.append(Statement("PublishAlerts", ("sns:Publish",), (props.alerts_topic_arn,)))
+        if props.spark_application_arn is not None:
+            # EmrServerlessStartJobOperator(deferrable=True): the task starts the (auto-starting) application
+            # and the run, the triggerer polls GetJobRun, on_kill cancels (amazon provider operators/emr.py).
+            statements.append(Statement(
+                "RunSparkJobs",
+                ("emr-serverless:GetApplication", "emr-serverless:StartApplication", "emr-serverless:StartJobRun",
+                 "emr-serverless:GetJobRun", "emr-serverless:CancelJobRun"),
+                (props.spark_application_arn, f"{props.spark_application_arn}/jobruns/*"),
+            ))
+            statements.append(Statement(
+                "PassSparkJobRoles", ("iam:PassRole",), props.spark_job_role_arns,
+                conditions=(Condition("StringEquals", "iam:PassedToService", ("emr-serverless.amazonaws.com",)),),
+            ))
         if props.crawler_arns:
             statements.append(Statement("StartDomainCrawlers", ("glue:StartCrawler", "glue:GetCrawler"), props.crawler_arns))
         self.role = ServiceRole(

@@ -159,3 +159,29 @@ def test_spark_variable_is_an_output_per_domain_and_parses_with_the_dags_reader(
     assert "spark_account-call_analytics" in gcp.service_account
     # No secret travels in the Variable: the masking key stays in the domain's kv subtree.
     assert "masking" not in text.lower() and engine_choice().SPARK_VARIABLE == "call_analytics_spark"
+
+
+def _mwaa_statements(stack) -> dict[str, dict]:
+    (logical,) = [k for k, v in stack.resources("aws_iam_role").items() if v["name"].endswith("-mwaa-execution")]
+    policies = {p["role"]: p for p in stack.resources("aws_iam_role_policy").values()}
+    return {s["sid"]: s for s in _doc(stack, policies[f"${{aws_iam_role.{logical}.id}}"]["policy"])}
+
+
+def test_mwaa_may_run_jobs_on_this_application_and_pass_only_the_job_roles_to_emr_serverless(platform):
+    """The deferrable EmrServerlessStartJobOperator runs as the MWAA role (StartJobRun, the triggerer's GetJobRun,
+    on_kill's CancelJobRun) and passes a domain's job role: without these a Spark-branch run fails AccessDenied."""
+    statements = _mwaa_statements(platform)
+    app = next(iter(platform.resources("aws_emrserverless_application")))
+    run = statements["RunSparkJobs"]
+    assert set(run["actions"]) == {"emr-serverless:GetApplication", "emr-serverless:StartApplication",
+                                   "emr-serverless:StartJobRun", "emr-serverless:GetJobRun",
+                                   "emr-serverless:CancelJobRun"}
+    assert run["resources"] == [f"${{aws_emrserverless_application.{app}.arn}}",
+                                f"${{aws_emrserverless_application.{app}.arn}}/jobruns/*"]
+    passing = statements["PassSparkJobRoles"]
+    assert passing["actions"] == ["iam:PassRole"]
+    assert sorted(_ref_id(r) for r in passing["resources"]) == sorted(
+        k for k in platform.resources("aws_iam_role") if "spark-job" in k)
+    assert passing["condition"] == [{"test": "StringEquals", "variable": "iam:PassedToService",
+                                     "values": ["emr-serverless.amazonaws.com"]}]
+    assert not {"RunSparkJobs", "PassSparkJobRoles"} & set(_mwaa_statements(spark_stacks()["local-aws-platform"]))
