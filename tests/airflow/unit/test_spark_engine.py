@@ -140,6 +140,20 @@ def test_customer_360_parity(spark, both):
     assert datetime(2026, 11, 21, tzinfo=UTC) < max(r["last_call_time"] for r in got_rows if r["has_calls"])
 
 
+def test_customer_360_on_spark_counts_a_call_curated_twice_once(spark, both):
+    """Two exports raced past the ingest's duplicate check: the same call_id in two files."""
+    from callcenter.customer_360 import customer_360
+
+    se, out, worker, _ = both
+    quality = pa.table({"customer_id": ["cust-0"], "csat": [4.5]})
+    calls = se.curated(out)
+    twice = calls.unionByName(calls.limit(3))
+    got = se.to_arrow(se.customer_360(twice, spark.createDataFrame(quality.to_pylist(), "customer_id string, csat double")))
+    expected = customer_360(pa.concat_tables([worker, worker.slice(0, 3)]), quality)
+    assert got.column("calls").to_pylist() == expected.column("calls").to_pylist()
+    assert sum(got.column("calls").to_pylist()) == worker.num_rows
+
+
 def test_customer_360_refuses_clashing_quality_columns(spark, both):
     from callcenter.customer_360 import SchemaError
 
