@@ -116,6 +116,16 @@ class AwsNetworkStack(PlatformStack):
         self.mwaa_subnet_ids = tuple(orchestration.private_subnet_ids[:2])
 
 
+def spark_peer_cidrs(env: Environment) -> tuple[str, ...]:
+    """The other clouds' ranges Spark jobs may reach: only when the data spoke (where EMR Serverless runs)
+    is one of fabric.aws_spokes, i.e. routed over the VPNs and admitted by Azure's endpoint NSG."""
+    if not (env.fabric.enabled and "data" in env.fabric.aws_spokes):
+        return ()
+    from stacks.fabric import azure_ranges, gcp_ranges  # the fabric stack imports this module
+
+    return gcp_ranges(env) + azure_ranges(env)
+
+
 class AwsPlatformStack(PlatformStack):
     """The data lake (key, zone buckets per domain, access logs), Glue per domain, alerts, the budget,
     and MWAA's durable parts: its DAG bucket and execution role.
@@ -222,6 +232,7 @@ class AwsPlatformStack(PlatformStack):
         #: the MWAA role, which starts the jobs and passes these roles)
         self.spark_job_role_arns: dict[str, str] = {}
         self.spark_application_id: str | None = None
+        self.spark_cross_cloud = False
         if env.spark.enabled and network is not None:
             self._spark(env, network)
         self.mwaa_role = MwaaExecutionRole(
@@ -273,6 +284,9 @@ class AwsPlatformStack(PlatformStack):
         """EMR Serverless in the data spoke, and each domain's job role (README, "Spark")."""
         aws, spark, data = env.aws, env.spark.aws, network.spokes["data"]
         vault = urlsplit(str(env.vault.address))
+        peers = spark_peer_cidrs(env)
+        #: Whether a Spark job reaches Azure and GCS (customer_360 on Spark needs both).
+        self.spark_cross_cloud = bool(peers)
         self.spark = EmrServerlessSpark(self, "spark", EmrServerlessProps(
             name=naming.emr_spark_application(env.prefix, env.name), account_id=aws.account_id, region=aws.region,
             release_label=spark.release_label, max_vcpu=spark.max_vcpu, max_memory_gb=spark.max_memory_gb,
@@ -280,7 +294,7 @@ class AwsPlatformStack(PlatformStack):
             network=SparkNetwork(
                 vpc_id=data.vpc_id, vpc_cidr=data.cidr, subnet_ids=tuple(data.private_subnet_ids),
                 route_table_ids=tuple(data.route_table_ids), vault_ips=tuple(env.vault.private_ips),
-                vault_port=vault.port or 443,
+                vault_port=vault.port or 443, peer_cidrs=peers,
             ),
         ))
         for d in env.active_domains:

@@ -98,6 +98,8 @@ def spark_variable(env: Environment, domain: str, aws: AwsPlatformStack, gcp: Gc
     return json.dumps({
         "thresholds": {"max_worker_bytes": t.max_worker_bytes, "max_worker_days": t.max_worker_days},
         "aws": aws_part, "gcp": gcp_part,
+        # customer_360 reads Azure and writes GCS: on Spark only if the job's network reaches them.
+        "cross_cloud": aws.spark_cross_cloud,
     })
 
 

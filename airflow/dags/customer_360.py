@@ -91,7 +91,8 @@ def customer_360() -> None:
     def choose_engine(days: list[str]) -> str:
         from callcenter.engine_choice import SparkSettings
 
-        engine = SparkSettings.from_variable().engine(0, days=len(days))
+        # Reads Azure's call quality and writes GCS: Spark only where its network reaches both.
+        engine = SparkSettings.from_variable().engine(0, days=len(days), other_clouds=True)
         print(f"{len(days)} day(s): {engine}")
         return "spark_plan" if engine == "spark" else "build_day"
 

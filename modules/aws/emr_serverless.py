@@ -64,6 +64,9 @@ class SparkNetwork:
     #: Vault's private address(es) and port: the only non-AWS destination a job talks to.
     vault_ips: tuple[str, ...]
     vault_port: int
+    #: The other clouds' ranges (GCP hub/spokes + Private Google Access, Azure hub/spokes), HTTPS only, when
+    #: the data spoke is one of fabric.aws_spokes: customer_360 jobs read Azure and write GCS. Empty: AWS only.
+    peer_cidrs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,12 @@ class EmrServerlessSpark(Construct):
                 self, f"to-vault-{index}",
                 security_group_id=group.id, ip_protocol="tcp", from_port=net.vault_port, to_port=net.vault_port,
                 cidr_ipv4=f"{ip}/32", description="Vault: the job's domain login and its masking key",
+            )
+        for index, cidr in enumerate(net.peer_cidrs):
+            VpcSecurityGroupEgressRule(
+                self, f"to-peer-{index}",
+                security_group_id=group.id, ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv4=cidr,
+                description="HTTPS over the cross-cloud fabric: Azure Blob private endpoints, GCS via PGA",
             )
         self.security_group_id = group.id
         self.application = EmrserverlessApplication(

@@ -77,6 +77,9 @@ class SparkSettings:
     #: None: no Spark on AWS in this environment (local), everything stays in the worker.
     aws: AwsSpark | None = None
     gcp: GcpSpark | None = None
+    #: The job's network reaches Azure and GCS (the data spoke is one of fabric.aws_spokes). False: runs that
+    #: read or write the other clouds (customer_360) stay in the worker, which reaches them from MWAA's spoke.
+    cross_cloud: bool = False
 
     @classmethod
     def from_json(cls, text: str | None) -> SparkSettings:
@@ -90,12 +93,15 @@ class SparkSettings:
             raise SparkSettingsError(f"{where}: not JSON ({error.__class__.__name__} at {error})") from None
         if not isinstance(data, dict):
             raise SparkSettingsError(f"{where}: must be a JSON object, got {type(data).__name__}")
-        unknown = sorted(set(data) - {"thresholds", "aws", "gcp"})
+        unknown = sorted(set(data) - {"thresholds", "aws", "gcp", "cross_cloud"})
         if unknown:
             raise SparkSettingsError(f"{where}: unknown field(s) {', '.join(unknown)}")
+        cross_cloud = data.get("cross_cloud", False)
+        if not isinstance(cross_cloud, bool):
+            raise SparkSettingsError(f"{where}.cross_cloud: {cross_cloud!r} must be true or false")
         return cls(thresholds=_section(Thresholds, data.get("thresholds") or {}, f"{where}.thresholds", int),
                    aws=_section(AwsSpark, data.get("aws"), f"{where}.aws", str),
-                   gcp=_section(GcpSpark, data.get("gcp"), f"{where}.gcp", str))
+                   gcp=_section(GcpSpark, data.get("gcp"), f"{where}.gcp", str), cross_cloud=cross_cloud)
 
     @classmethod
     def from_variable(cls) -> SparkSettings:
@@ -104,10 +110,12 @@ class SparkSettings:
 
         return cls.from_json(Variable.get(SPARK_VARIABLE, default=None))
 
-    def engine(self, input_bytes: int, days: int) -> Engine:
-        """choose(), but only 'spark' where this environment has a Spark to run on."""
+    def engine(self, input_bytes: int, days: int, *, other_clouds: bool = False) -> Engine:
+        """choose(), but only 'spark' where this environment has a Spark to run on (and, for a run that
+        touches `other_clouds`, one whose network reaches them)."""
         wanted = choose(input_bytes, days, self.thresholds)
-        return "spark" if wanted == "spark" and self.aws is not None else "worker"
+        usable = self.aws is not None and (self.cross_cloud or not other_clouds)
+        return "spark" if wanted == "spark" and usable else "worker"
 
 
 def _section(cls: type, data: Any, where: str, kind: type) -> Any:

@@ -55,6 +55,16 @@ def test_full_variable_parses_and_large_input_goes_to_spark():
     assert settings.engine(1, 3) == "spark"
 
 
+def test_a_backfill_touching_other_clouds_goes_to_spark_only_where_the_job_reaches_them():
+    """customer_360 reads Azure and writes GCS; EMR's data spoke reaches them only when it is a fabric spoke."""
+    aws_only = SparkSettings.from_json(json.dumps({"thresholds": {"max_worker_days": 2}, "aws": AWS}))
+    assert aws_only.cross_cloud is False
+    assert aws_only.engine(0, 30, other_clouds=True) == "worker"
+    assert aws_only.engine(0, 30) == "spark"  # an S3-only run still goes
+    fabric = SparkSettings.from_json(json.dumps({"thresholds": {"max_worker_days": 2}, "aws": AWS, "cross_cloud": True}))
+    assert fabric.engine(0, 30, other_clouds=True) == "spark"
+
+
 def test_a_left_out_threshold_keeps_its_default():
     assert SparkSettings.from_json('{"thresholds": {"max_worker_days": 3}}').thresholds.max_worker_bytes == 2 * 1024**3
 
@@ -70,6 +80,7 @@ def test_a_left_out_threshold_keeps_its_default():
     (json.dumps({"aws": {k: v for k, v in AWS.items() if k != "log_uri"}}), "call_analytics_spark.aws.log_uri: None"),
     (json.dumps({"aws": {**AWS, "key": "x"}}), "call_analytics_spark.aws.key: unknown field"),
     ('{"gcp": "yes"}', "call_analytics_spark.gcp: must be an object or null, got str"),
+    ('{"cross_cloud": "yes"}', "call_analytics_spark.cross_cloud: 'yes' must be true or false"),
 ])
 def test_bad_variable_is_one_clear_line(text, message):
     with pytest.raises(SparkSettingsError) as error:

@@ -185,3 +185,18 @@ def test_mwaa_may_run_jobs_on_this_application_and_pass_only_the_job_roles_to_em
     assert passing["condition"] == [{"test": "StringEquals", "variable": "iam:PassedToService",
                                      "values": ["emr-serverless.amazonaws.com"]}]
     assert not {"RunSparkJobs", "PassSparkJobRoles"} & set(_mwaa_statements(spark_stacks()["local-aws-platform"]))
+
+
+def test_jobs_reach_the_other_clouds_only_when_the_data_spoke_is_a_fabric_spoke(platform):
+    """customer_360 on Spark reads Azure and writes GCS. dev keeps the data spoke AWS-only (the fabric
+    blackholes the peers there), so its Variable says cross_cloud false and the group has no peer egress."""
+    from stacks.aws import spark_peer_cidrs
+    from stacks.fabric import azure_ranges, gcp_ranges
+
+    settings = engine_choice().SparkSettings.from_json(
+        spark_stacks()["dev-vault"].doc["output"]["variable-call_analytics_spark"]["value"])
+    assert settings.cross_cloud is False and spark_peer_cidrs(DEV) == ()
+    egress = platform.resources("aws_vpc_security_group_egress_rule")
+    assert not any("to-peer" in name for name in egress)
+    opted_in = DEV.model_copy(update={"fabric": DEV.fabric.model_copy(update={"aws_spokes": ["orchestration", "data"]})})
+    assert spark_peer_cidrs(opted_in) == gcp_ranges(DEV) + azure_ranges(DEV) and len(spark_peer_cidrs(opted_in)) > 2
