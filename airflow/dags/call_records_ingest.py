@@ -33,6 +33,7 @@ find_exports -> choose_engine -> ingest_export (one mapped task per new export) 
 from __future__ import annotations
 
 from airflow.sdk import Asset, Param, TriggerRule, dag, task
+from callcenter.alerts import deadline
 from callcenter.layout import AWS_CONN_ID, CURATED_ASSET, HEAVY_POOL
 from callcenter.runtime import DAG_ARGS, TAGS
 
@@ -46,6 +47,7 @@ CURATED = Asset(CURATED_ASSET)
     dag_id="call_records_ingest",
     schedule="@hourly",
     **DAG_ARGS,
+    deadline=deadline(120),  # SNS alert if a run is unfinished by then: hourly exports are piling up
     tags=[*TAGS, "ingest"],
     params={"reprocess": Param(False, type="boolean", description="ingest every export again, not only new ones")},
     doc_md=__doc__,

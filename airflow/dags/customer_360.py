@@ -36,6 +36,7 @@ from airflow.sdk import (
     dag,
     task,
 )
+from callcenter.alerts import deadline
 from callcenter.layout import (
     AWS_CONN_ID,
     AZURE_CONN_ID,
@@ -63,6 +64,7 @@ SCHEDULE = AssetOrTimeSchedule(timetable=DAILY, assets=Asset(CURATED_ASSET) | BA
     dag_id="customer_360",
     schedule=SCHEDULE,
     **DAG_ARGS,
+    deadline=deadline(480),  # SNS alert if a run is unfinished by then: past a Spark backfill's 6 h job
     tags=[*TAGS, "customer_360"],
     params={"days": Param([], type="array", description="YYYY-MM-DD days; empty: the data interval's day")},
     doc_md=__doc__,

@@ -25,6 +25,7 @@ partitions_to_copy -> to_gcs / to_azure (one mapped task per partition and cloud
 from __future__ import annotations
 
 from airflow.sdk import Asset, Param, dag, task
+from callcenter.alerts import deadline
 from callcenter.layout import (
     AWS_CONN_ID,
     CURATED_ASSET,
@@ -41,6 +42,7 @@ BACKLOG = Asset(DISTRIBUTE_BACKLOG_ASSET)
     dag_id="distribute_curated",
     schedule=CURATED | BACKLOG,  # either: a new ingest, or what an earlier run carried over
     **DAG_ARGS,
+    deadline=deadline(120),  # SNS alert if a run is unfinished by then: the copies lag curated
     tags=[*TAGS, "distribute"],
     params={"partitions": Param([], type="array", description="call_date=YYYY-MM-DD names; empty: see doc"),
             "full_resync": Param(False, type="boolean", description="copy every curated partition")},

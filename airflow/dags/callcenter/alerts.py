@@ -53,8 +53,29 @@ def failure_message(context: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def deadline_message(context: Mapping[str, Any]) -> dict[str, Any]:
+    """What a missed-deadline alert says, from the context Airflow 3.3 gives a DeadlineAlert callback
+    (models/deadline.py handle_miss: the run as the REST API shows it, and the deadline). The run's
+    conf is left out: it is user input."""
+    run = context.get("dag_run") or {}
+    deadline = context.get("deadline") or {}
+    return {
+        "event": "deadline_missed",
+        "dag_id": run.get("dag_id"),
+        "run_id": run.get("dag_run_id") or run.get("run_id"),
+        "task_id": None,
+        "state": run.get("state"),
+        "logical_date": _iso(run.get("logical_date")),
+        "queued_at": _iso(run.get("queued_at")),
+        "deadline_time": _iso(deadline.get("deadline_time")),
+    }
+
+
+_WHAT = {"task_failed": "task failed", "dag_run_failed": "DAG run failed", "deadline_missed": "DAG run missed its deadline"}
+
+
 def _subject(message: Mapping[str, Any]) -> str:
-    what = "task failed" if message["event"] == "task_failed" else "DAG run failed"
+    what = _WHAT[message["event"]]
     target = ".".join(str(x) for x in (message["dag_id"], message["task_id"]) if x)
     subject = f"[airflow] {what}: {target}".encode("ascii", "replace").decode("ascii")
     return subject[:SUBJECT_MAX]
@@ -71,17 +92,41 @@ def publish(message: Mapping[str, Any], topic_arn: str) -> str:
                           Message=json.dumps(message, sort_keys=True, default=str))["MessageId"]
 
 
-def notify_failure(context: Mapping[str, Any]) -> None:
-    """on_failure_callback for tasks and DAG runs. An alert that cannot be sent is
-    logged (class only) and never raises: it must not mask the failure itself."""
+def _send(message: Mapping[str, Any]) -> None:
+    """Publish to the configured topic. An alert that cannot be sent is logged (class only)
+    and never raises: it must not mask the failure itself."""
     topic_arn = os.environ.get(TOPIC_ENV, "").strip()
     if not topic_arn:
-        print(f"no alerts topic configured ({TOPIC_ENV} unset): failure not published")
+        print(f"no alerts topic configured ({TOPIC_ENV} unset): {message['event']} not published")
         return
-    message = failure_message(context)
     try:
         message_id = publish(message, topic_arn)
     except Exception as exc:  # noqa: BLE001 - the callback must not fail the run's bookkeeping
-        print(f"failure alert for {message['dag_id']} not published: {type(exc).__name__}")
+        print(f"{message['event']} alert for {message['dag_id']} not published: {type(exc).__name__}")
         return
-    print(f"failure alert published to the alerts topic (message {message_id})")
+    print(f"{message['event']} alert published to the alerts topic (message {message_id})")
+
+
+def notify_failure(context: Mapping[str, Any]) -> None:
+    """on_failure_callback for tasks and DAG runs."""
+    _send(failure_message(context))
+
+
+async def notify_deadline_missed(context: Mapping[str, Any] | None = None, **_: Any) -> None:
+    """The DAGs' DeadlineAlert callback (an AsyncCallback: Airflow runs it in the triggerer, which
+    MWAA runs too); boto3 is blocking, so the publish runs in a thread."""
+    import asyncio
+
+    await asyncio.to_thread(_send, deadline_message(context or {}))
+
+
+def deadline(minutes: int) -> Any:
+    """A DAG's `deadline`: alert when a run is still unfinished `minutes` after it was queued (Airflow 3
+    replaced SLAs with deadline alerts; a miss does not stop the run). Imported at parse time by DAG files."""
+    from datetime import timedelta
+
+    from airflow.sdk.definitions.callback import AsyncCallback
+    from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
+
+    return DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=timedelta(minutes=minutes),
+                         callback=AsyncCallback(notify_deadline_missed), name=f"unfinished after {minutes} min")

@@ -125,3 +125,49 @@ def test_every_call_center_dag_and_task_alerts_on_failure():
         for task in dag.tasks:
             callbacks = task.on_failure_callback
             assert notify_failure in (callbacks if isinstance(callbacks, list) else [callbacks]), task.task_id
+
+
+def test_every_call_center_dag_alerts_when_a_run_misses_its_deadline():
+    """Airflow 3 has no SLA misses: each DAG carries a DeadlineAlert (queued-at + interval) whose
+    callback runs in the triggerer and publishes to the alerts topic."""
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.sdk.definitions.callback import AsyncCallback
+    from airflow.sdk.definitions.deadline import DeadlineReference
+    from airflow_probe import DAGS
+    from callcenter.alerts import notify_deadline_missed
+
+    bag = DagBag(dag_folder=str(DAGS))
+    intervals = {}
+    for dag in bag.dags.values():
+        alerts = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
+        assert len(alerts) == 1, dag.dag_id
+        alert = alerts[0]
+        assert isinstance(alert.reference, type(DeadlineReference.DAGRUN_QUEUED_AT)), dag.dag_id
+        assert isinstance(alert.callback, AsyncCallback), dag.dag_id
+        assert alert.callback.path == f"{notify_deadline_missed.__module__}.{notify_deadline_missed.__name__}"
+        intervals[dag.dag_id] = alert.interval.total_seconds() / 60
+    assert intervals == {"call_records_ingest": 120, "distribute_curated": 120, "customer_360": 480}
+
+
+def test_a_missed_deadline_reaches_the_topic_without_the_runs_conf(topic, monkeypatch):
+    """The callback's context as Airflow 3.3's Deadline.handle_miss builds it (the run as the REST API
+    shows it, conf included); the alert keeps ids and times only."""
+    import asyncio
+
+    from callcenter import alerts
+
+    arn, queue, sqs = topic
+    monkeypatch.setenv(alerts.TOPIC_ENV, arn)
+    context = {
+        "dag_run": {"dag_id": "call_records_ingest", "dag_run_id": "scheduled__2026-12-04T05:00:00+00:00",
+                    "state": "running", "logical_date": "2026-12-04T05:00:00Z", "queued_at": "2026-12-04T06:00:01Z",
+                    "conf": {"note": "jane.doe@example.com +1 (555) 123-4567"}},
+        "deadline": {"id": "0193", "deadline_time": "2026-12-04T08:00:01Z"},
+    }
+    asyncio.run(alerts.notify_deadline_missed(context=context))
+    (body,) = _messages(sqs, queue)
+    assert not any(p in body for p in PII), body
+    message = json.loads(body)
+    assert (message["event"], message["dag_id"], message["state"]) == ("deadline_missed", "call_records_ingest", "running")
+    assert message["run_id"].startswith("scheduled__") and message["deadline_time"] == "2026-12-04T08:00:01Z"
+    assert "conf" not in message
