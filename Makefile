@@ -32,7 +32,7 @@ CDKTF := node_modules/.bin/cdktf
 ENVIRONMENTS := $(basename $(notdir $(wildcard environments/*.yaml)))
 SCANNED_ENVS := dev staging prod
 
-.PHONY: bootstrap airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy drift vault-seed pools policy domain-report clean
+.PHONY: spark-image bootstrap airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy drift vault-seed pools policy domain-report clean
 
 help:
 	@echo "make setup            install the toolchains (IaC venv, cdktf CLI, Airflow venv) into this folder"
@@ -49,6 +49,7 @@ help:
 	@echo "make vault-seed ENV=dev  the DAGs' connections, layout and masking key into dev's Vault"
 	@echo "make pools ENV=dev    the DAGs' memory-heavy pool on dev's MWAA, sized for its class (OUT=f.json: import file)"
 	@echo "make diagram ENV=prod the network picture of one environment, from its synthesized stacks (docs/)"
+	@echo "make spark-image ENV=dev  build + push the Spark job's EMR Serverless image (needs docker, aws CLI); prints its URI"
 
 prereqs:
 	@scripts/check_prereqs.sh
@@ -143,6 +144,11 @@ drift: check-env setup synth
 # The network picture README shows (scripts/network_diagram.py); needs graphviz's dot.
 diagram: check-env synth
 	$(PY) scripts/network_diagram.py --env '$(ENV)'
+
+# The Spark job's runtime image (spark/emr-image): tag = content hash of release, Dockerfile and the pins
+# derived from airflow/constraints.txt; pushed to the environment's ECR repository; prints the image URI.
+spark-image: check-env
+	$(PY) spark/emr-image/image.py push --env '$(ENV)'
 
 # After deploy: what the DAGs read from Vault (inputs and secrets: scripts/seed_vault.py).
 vault-seed: check-env airflow-env

@@ -19,6 +19,7 @@ from modules.aws.alerts_topic import AlertsTopic, AlertsTopicProps, publisher_ke
 from modules.aws.budget import Budget, BudgetProps
 from modules.aws.data_domain import DataDomain, DataDomainProps
 from modules.aws.domain_pipeline_role import DomainPipelineRole, DomainPipelineRoleProps
+from modules.aws.ecr_repository import EcrRepositoryProps, PrivateEcrRepository
 from modules.aws.emr_serverless import (
     CODE_PREFIX,
     LOG_PREFIX,
@@ -27,6 +28,7 @@ from modules.aws.emr_serverless import (
     SparkJobRole,
     SparkJobRoleProps,
     SparkNetwork,
+    runtime_image_uri,
 )
 from modules.aws.glue_security_configuration import GlueSecurityConfiguration, GlueSecurityConfigurationProps
 from modules.aws.kms_key import KmsKey, KmsKeyProps
@@ -287,15 +289,22 @@ class AwsPlatformStack(PlatformStack):
         peers = spark_peer_cidrs(env)
         #: Whether a Spark job reaches Azure and GCS (customer_360 on Spark needs both).
         self.spark_cross_cloud = bool(peers)
+        name = naming.emr_spark_application(env.prefix, env.name)
+        image = runtime_image_uri(aws.account_id, aws.region, name, spark.release_label) if spark.custom_image else None
         self.spark = EmrServerlessSpark(self, "spark", EmrServerlessProps(
-            name=naming.emr_spark_application(env.prefix, env.name), account_id=aws.account_id, region=aws.region,
+            name=name, account_id=aws.account_id, region=aws.region,
             release_label=spark.release_label, max_vcpu=spark.max_vcpu, max_memory_gb=spark.max_memory_gb,
             max_disk_gb=spark.max_disk_gb, idle_stop_minutes=spark.idle_stop_minutes,
+            image_uri=image,
             network=SparkNetwork(
                 vpc_id=data.vpc_id, vpc_cidr=data.cidr, subnet_ids=tuple(data.private_subnet_ids),
                 route_table_ids=tuple(data.route_table_ids), vault_ips=tuple(env.vault.private_ips),
                 vault_port=vault.port or 443, peer_cidrs=peers,
             ),
+        ))
+        PrivateEcrRepository(self, "spark-image", EcrRepositoryProps(
+            name=name, account_id=aws.account_id, kms_key_arn=self.key.arn,
+            puller="emr-serverless.amazonaws.com", source_arn=self.spark.arn,
         ))
         for d in env.active_domains:
             buckets = self.domains[d.name].bucket_arns

@@ -101,6 +101,13 @@ def build_package(target_dir: Path, package_dir: Path = PACKAGE_DIR) -> tuple[Pa
 
 
 MODES = ("ingest", "customer_360")
+#: The job's interpreter in the application's custom image (spark/emr-image/Dockerfile installs it: EMR 7.x
+#: images run Python 3.9). Named for the driver and the executors' Python workers per run, the EMR
+#: Serverless way (spark.emr-serverless.driverEnv.* / spark.executorEnv.*), not left to the image's ENV.
+IMAGE_PYTHON = "/usr/bin/python3.12"
+_PYTHON_CONF = " ".join(f"--conf {key}={IMAGE_PYTHON}" for key in (
+    "spark.emr-serverless.driverEnv.PYSPARK_DRIVER_PYTHON", "spark.emr-serverless.driverEnv.PYSPARK_PYTHON",
+    "spark.executorEnv.PYSPARK_PYTHON"))
 
 
 def emr_job_driver(aws: AwsSpark, *, credentials_json: str, layout_json: str, summary: str,
@@ -115,7 +122,7 @@ def emr_job_driver(aws: AwsSpark, *, credentials_json: str, layout_json: str, su
         "entryPointArguments": ["--mode", mode, "--settings", credentials_json, "--layout", layout_json,
                                 "--summary", summary, *items],
         # Curated timestamps are UTC (spark_engine.process checks the same setting).
-        "sparkSubmitParameters": f"--py-files {base}{zip_name} --conf spark.sql.session.timeZone=UTC",
+        "sparkSubmitParameters": f"--py-files {base}{zip_name} --conf spark.sql.session.timeZone=UTC {_PYTHON_CONF}",
     }}
 
 

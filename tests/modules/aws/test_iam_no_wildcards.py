@@ -17,6 +17,8 @@ from tests.conftest import REPO
 from tests.modules.aws.support import documents
 
 POLICY_ARGUMENTS = ("policy", "assume_role_policy")
+#: Resources whose ``policy`` is no IAM policy: an ECR lifecycle policy is a list of image-expiry rules.
+NOT_IAM = ("aws_ecr_lifecycle_policy",)
 
 
 def aws_stacks(stacks):
@@ -47,7 +49,7 @@ def test_every_policy_argument_is_a_document_reference_or_checked_json(stacks):
     for stack in aws_stacks(stacks):
         for rtype, name, body in stack.all_resources():
             for argument in POLICY_ARGUMENTS:
-                if argument not in body:
+                if argument not in body or rtype in NOT_IAM:
                     continue
                 value = body[argument]
                 if value.startswith("${data.aws_iam_policy_document.") and value.endswith(".json}"):
