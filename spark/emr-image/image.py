@@ -40,6 +40,10 @@ LOCK = REPO / "airflow" / "constraints.txt"
 #: vault_aws_login plugin, telemetry off): tests/modules/aws/test_spark_image.py derives this set from
 #: the code's imports and fails when it drifts.
 JOB_DISTRIBUTIONS = ("boto3", "duckdb", "google-auth", "hvac", "numpy", "pyarrow")
+#: What PySpark itself needs on the Python side for the job's mapInArrow: in Spark 3.5 it goes through
+#: pyspark.sql.pandas.functions.pandas_udf, which calls require_minimum_pandas_version() (pandas absent:
+#: the driver fails before the first task).
+SPARK_DISTRIBUTIONS = ("pandas",)
 #: The interpreter the Dockerfile installs; spark_job.IMAGE_PYTHON names the same path (a test checks).
 PYTHON = "/usr/bin/python3.12"
 
@@ -72,9 +76,9 @@ def parse_lock(text: str) -> dict[str, tuple[str, frozenset[str]]]:
 
 
 def requirements(lock_text: str | None = None) -> str:
-    """The job's distributions and their closure in the lock, pinned at the lock's versions."""
+    """The job's (and PySpark's) distributions and their closure in the lock, at the lock's versions."""
     pins = parse_lock(LOCK.read_text() if lock_text is None else lock_text)
-    wanted = {_normalise(n) for n in JOB_DISTRIBUTIONS}
+    wanted = {_normalise(n) for n in (*JOB_DISTRIBUTIONS, *SPARK_DISTRIBUTIONS)}
     missing = sorted(wanted - pins.keys())
     if missing:
         raise SystemExit(f"{LOCK.relative_to(REPO)}: no pin for {', '.join(missing)} (the Spark image installs the lock's versions)")
