@@ -61,9 +61,8 @@ def test_repository_is_kms_encrypted_with_the_lake_key_scanned_and_immutable(pla
     assert repo["image_scanning_configuration"] == {"scan_on_push": True}
     [encryption] = repo["encryption_configuration"]
     assert encryption["encryption_type"] == "KMS"
-    lake_key = platform.only("aws_kms_key")
+    platform.only("aws_kms_key")  # the stack's one key, the lake key: the repository adds none
     assert _ref(encryption["kms_key"]) == "aws_kms_key." + next(iter(platform.resources("aws_kms_key")))
-    assert lake_key  # the one lake key, not a new one
 
 
 def test_lifecycle_keeps_only_the_newest_images(platform):
@@ -108,6 +107,10 @@ def test_application_runs_the_image_of_its_release_by_content_tag(platform):
     expected = f"{DEV.aws.account_id}.dkr.ecr.{DEV.aws.region}.amazonaws.com/ccd-dev-spark:{image.image_tag(release)}"
     assert app["image_configuration"] == {"image_uri": expected}
     assert image.image_tag(release).startswith(release + "-")
+    # EMR Serverless API reference, ImageConfigurationInput.imageUri: the service refuses any other shape.
+    api = (r"([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+).([a-z0-9._-]+)\/((?:[a-z0-9]+(?:[-._][a-z0-9]+)*/)*[a-z0-9]+"
+           r"(?:[-._][a-z0-9]+)*)(?::([a-zA-Z0-9_]+[a-zA-Z0-9-._]*)|@(sha256:[0-9a-f]{64}))")
+    assert re.fullmatch(api, expected), expected
 
 
 def _application(image_uri: str | None) -> dict:
