@@ -108,6 +108,12 @@ def _domain_buckets() -> list[str]:
     return [naming.s3_bucket(ENV.prefix, ENV.name, d.name, zone) for d in ENV.domains for zone in naming.ZONES]
 
 
+def _raw_expiry() -> dict[str, int]:
+    """raw bucket -> the days after which S3 expires its objects (pii domains, issue 13)."""
+    return {naming.s3_bucket(ENV.prefix, ENV.name, d.name, "raw"): d.raw_expiry_days
+            for d in ENV.domains if d.raw_expiry_days is not None}
+
+
 def test_lake_buckets_are_encrypted_versioned_private_logged_and_tiered(aws):
     s3, key_arn, tiering = aws("s3"), _lake_key_arn(aws), ENV.storage.tiering
     log_bucket = naming.s3_platform_bucket(ENV.prefix, ENV.name, "access-logs")
@@ -124,10 +130,15 @@ def test_lake_buckets_are_encrypted_versioned_private_logged_and_tiered(aws):
         assert logging["TargetBucket"] == log_bucket and logging["TargetPrefix"] == f"{bucket}/"
         (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
         assert lifecycle["Status"] == "Enabled"
-        # The DAG bucket's current objects never transition (MWAA reads them); lake zones archive to GLACIER_IR.
+        # The DAG bucket's current objects never transition (MWAA reads them); lake zones archive to GLACIER_IR;
+        # a pii domain's raw zone expires, and S3 refuses a transition on or after the expiry day.
+        expiry = _raw_expiry().get(bucket)
         assert sorted((t["Days"], t["StorageClass"]) for t in lifecycle.get("Transitions", [])) == ([] if bucket == dag_bucket else [
-            (tiering.warm_after_days, "STANDARD_IA"), (tiering.archive_after_days, "GLACIER_IR"),
+            (days, storage) for days, storage in ((tiering.warm_after_days, "STANDARD_IA"),
+                                                  (tiering.archive_after_days, "GLACIER_IR"))
+            if expiry is None or days < expiry
         ])
+        assert lifecycle.get("Expiration", {}).get("Days") == expiry, bucket
         assert lifecycle["NoncurrentVersionExpiration"]["NoncurrentDays"] == tiering.noncurrent_expire_days
         assert lifecycle["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == tiering.abort_incomplete_multipart_days
     # S3 server access logging cannot target an SSE-KMS bucket: the log bucket alone is SSE-S3.
