@@ -101,8 +101,14 @@ def _run_one(dag_id: str, conf: dict[str, Any]) -> dict[str, Any]:
     bag = DagBag(dag_folder=str(DAGS / f"{dag_id}.py"))
     if dag_id not in bag.dags:
         raise RuntimeError(f"{dag_id} did not load: {bag.import_errors}")
+    dag = bag.dags[dag_id]
+    # Airflow 3.3.1's dag.test() round-trips the DAG through serialization in memory, so `deadline` keeps the
+    # alert definitions where DagRun.update_state expects the ids that only SerializedDagModel.write_dag
+    # assigns (models/serialized_dag.py _generate_deadline_uuids): a run that succeeds then fails with
+    # "'dict' object has no attribute 'hex'". The scheduler reads the DAG from the database, ids included.
+    dag.deadline = None
     started = time.monotonic()
-    run = bag.dags[dag_id].test(run_conf=conf or None)
+    run = dag.test(run_conf=conf or None)
     seconds = time.monotonic() - started
     tasks, returns = [], {}
     with create_session() as session:
