@@ -76,6 +76,16 @@ DEPLOY_ACTIONS: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...]]] = {
         "emr-serverless:CreateApplication", "emr-serverless:UpdateApplication", "emr-serverless:DeleteApplication",
         "emr-serverless:StopApplication", "emr-serverless:TagResource", "emr-serverless:UntagResource",
     )),
+    # The Spark job's image repository (modules/aws/ecr_repository.py); `make spark-image` pushes to it.
+    "ecr": (("arn:aws:ecr:{region}:{account}:repository/{base}-*",), (
+        "ecr:CreateRepository", "ecr:DeleteRepository", "ecr:PutImageTagMutability", "ecr:PutImageScanningConfiguration",
+        "ecr:PutLifecyclePolicy", "ecr:DeleteLifecyclePolicy",
+        "ecr:SetRepositoryPolicy", "ecr:DeleteRepositoryPolicy", "ecr:TagResource", "ecr:UntagResource",
+        "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+        "ecr:CompleteLayerUpload", "ecr:PutImage",
+    )),
+    # docker login to ECR: an account-level token with no resource-level permissions.
+    "ecr-login": (None, ("ecr:GetAuthorizationToken",)),
     "sns": (("arn:aws:sns:{region}:{account}:{base}-*",), (
         "sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:Subscribe", "sns:Unsubscribe",
         "sns:TagResource", "sns:UntagResource",
