@@ -34,7 +34,6 @@ from cdktf_cdktf_provider_aws.emrserverless_application import (
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
     VpcSecurityGroupEgressRule,
 )
@@ -47,7 +46,7 @@ from modules.aws.policy_document import (
     same_account,
     service_principal,
 )
-from modules.aws.vpc_endpoints import s3_endpoint_policy
+from modules.aws.vpc_endpoints import s3_gateway_endpoint
 
 #: Where a job's code lives in the DAG bucket (published with the bundle) and, in the domain's
 #: quarantine bucket, where its Spark event logs and driver/executor logs go.
@@ -108,12 +107,8 @@ class EmrServerlessSpark(Construct):
         net = props.network
         # The data spoke has no S3 route of its own (its default route leaves through the hub's NAT): a
         # gateway endpoint keeps lake traffic off the internet and gives the egress rule a prefix list.
-        s3 = VpcEndpoint(
-            self, "s3",
-            vpc_id=net.vpc_id, service_name=f"com.amazonaws.{props.region}.s3", vpc_endpoint_type="Gateway",
-            route_table_ids=list(net.route_table_ids), policy=s3_endpoint_policy(props.account_id, props.region),
-            tags={"Name": f"{props.name}-s3"},
-        )
+        s3 = s3_gateway_endpoint(self, name=props.name, vpc_id=net.vpc_id, region=props.region,
+                                 account_id=props.account_id, route_table_ids=net.route_table_ids)
         group = SecurityGroup(
             self, "sg",
             name=f"{props.name}-workers", vpc_id=net.vpc_id,

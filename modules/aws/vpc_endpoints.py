@@ -18,6 +18,7 @@ the execution role's own policy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
@@ -69,15 +70,22 @@ class VpcEndpointsProps:
     account_id: str
 
 
+def s3_gateway_endpoint(scope: Construct, *, name: str, vpc_id: str, region: str, account_id: str,
+                        route_table_ids: Sequence[str]) -> VpcEndpoint:
+    """The VPC's S3 gateway endpoint (id ``s3`` in `scope`), limited to this account's buckets by its policy."""
+    return VpcEndpoint(
+        scope, "s3",
+        vpc_id=vpc_id, service_name=f"com.amazonaws.{region}.s3", vpc_endpoint_type="Gateway",
+        route_table_ids=list(route_table_ids), policy=s3_endpoint_policy(account_id, region),
+        tags={"Name": f"{name}-s3"},
+    )
+
+
 class VpcEndpoints(Construct):
     def __init__(self, scope: Construct, id_: str, props: VpcEndpointsProps):
         super().__init__(scope, id_)
-        VpcEndpoint(
-            self, "s3",
-            vpc_id=props.vpc_id, service_name=f"com.amazonaws.{props.region}.s3", vpc_endpoint_type="Gateway",
-            route_table_ids=list(props.route_table_ids), policy=s3_endpoint_policy(props.account_id, props.region),
-            tags={"Name": f"{props.name}-s3"},
-        )
+        s3_gateway_endpoint(self, name=props.name, vpc_id=props.vpc_id, region=props.region,
+                            account_id=props.account_id, route_table_ids=props.route_table_ids)
         group = SecurityGroup(
             self, "sg",
             name=f"{props.name}-endpoints", vpc_id=props.vpc_id,
