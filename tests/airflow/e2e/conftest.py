@@ -23,8 +23,10 @@ for _path in (REPO, REPO / "airflow" / "dags"):
 
 from tests.conftest import require  # skips locally, fails in CI (CI=true)
 
-#: Short first retry so the outage test takes seconds; production keeps 1 min.
-RETRY_DELAY_S = 2
+#: Short first retry so the outage test takes seconds; production keeps 1 min. Airflow's backoff waits
+#: [d, 2d), [2d, 4d), [4d, 8d) before tries 2-4, so the retries span at least 7d = 21 s: longer than the
+#: outage test's GCS_DOWN_S, however fast a try against a stopped store fails.
+RETRY_DELAY_S = 3
 
 
 @dataclass

@@ -25,7 +25,10 @@ from tests.airflow.e2e.conftest import REPO
 DAY_A, DAY_B, DAY_C = date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)
 N_MESSY = 800
 N_GOOD_A, N_GOOD_B = 3000, 1000
-GCS_DOWN_S = 40  # longer than the GCS client's own retry window (stores.CLIENT_RETRY), so Airflow must retry
+# Longer than one try against a stopped store (the client gives up after stores.CLIENT_RETRY; a try failed in
+# ~4 s here), so Airflow must retry; shorter than the retries' minimum span (conftest.RETRY_DELAY_S), so one
+# of them meets the restarted store. At 40 s a fast machine spent all four tries inside the outage.
+GCS_DOWN_S = 15
 
 
 def _good_lines(n: int, seed: int, day: date) -> list[str]:
