@@ -222,7 +222,8 @@ def test_dockerfile_builds_on_the_release_installs_the_derived_pins_and_runs_as_
     text = (IMAGE_DIR / "Dockerfile").read_text()
     assert re.search(r"^FROM public\.ecr\.aws/emr-serverless/spark/\$\{RELEASE_LABEL\}:latest$", text, flags=re.M)
     install = re.search(r"pip install ([^\n\\]*)", text).group(1)
-    assert "--no-deps" in install and "-r /opt/callcenter/requirements.txt" in install
+    copied = re.search(r"^COPY requirements\.txt (\S+)$", text, flags=re.M).group(1)
+    assert "--no-deps" in install and f"-r {copied}" in install
     assert "pip check" in text
     assert re.findall(r"^USER (\S+)$", text, flags=re.M)[-1] == "hadoop:hadoop"
     assert not re.search(r"==\d", text), "versions come from the lock, never from the Dockerfile"
