@@ -63,11 +63,29 @@ def plugins_extra(env: Environment, repo_dir: Path) -> tuple[tuple[str, Path], .
 ALERTS_TOPIC_OPTION = "callcenter.alerts_topic_arn"
 
 
+#: The domains this environment runs, read by the DAG files (as AIRFLOW__CALLCENTER__DOMAINS, through
+#: airflow/dags/callcenter/domain.py configured()): a DAG exists only for a domain named here that has a contract.
+DOMAINS_OPTION = "callcenter.domains"
+#: MWAA's CreateEnvironment rules for AirflowConfigurationOptions (botocore data/mwaa/2020-07-01 service-2.json,
+#: shapes ConfigKey and ConfigValue): a key matches [a-z]+([a-z0-9._]*[a-z0-9_]+)? in 1-64 characters, a value is
+#: 1-65536 printable ASCII characters ([ -~]+). tests/stacks/test_mwaa_domains_option.py holds every option to them.
+MWAA_KEY_PATTERN, MWAA_KEY_MAX = r"[a-z]+([a-z0-9._]*[a-z0-9_]+)?", 64
+MWAA_VALUE_PATTERN, MWAA_VALUE_MAX = r"[ -~]+", 65536
+
+
+def domains_option(env: Environment) -> str:
+    """Compact JSON of the ACTIVE domains -> owner and classification (a retired domain runs nothing).
+    ASCII by construction (ensure_ascii; names and owners are identifiers/slugs); about 80 characters a domain."""
+    domains = {d.name: {"owner": d.owner, "classification": d.classification} for d in env.active_domains}
+    return json.dumps(domains, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def airflow_configuration_options(env: Environment, alerts_topic_arn: str | None = None) -> dict[str, str]:
     """``airflow_configuration_options`` for the MWAA environment (MWAA wants string values)."""
     return {
         "secrets.backend": VAULT_BACKEND,
         "secrets.backend_kwargs": json.dumps(vault_backend_kwargs(env), sort_keys=True, separators=(",", ":")),
+        DOMAINS_OPTION: domains_option(env),
         **({ALERTS_TOPIC_OPTION: alerts_topic_arn} if alerts_topic_arn else {}),
     }
 
