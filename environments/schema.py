@@ -571,6 +571,10 @@ class Domain(Strict):
 
 #: Raw PII is re-processable for a quarter, then only its masked, curated form remains (issue 13).
 PII_RAW_RETENTION_DAYS = 90
+#: A retired domain's GCS buckets and Azure container are held read-only this long by an UNLOCKED retention
+#: policy (lifted by an administrator for the final deletion, README "Data domains"): 100 years, inside both
+#: clouds' limits (GCS: under 3,155,760,000 s; azurerm immutability_period_in_days: 1-146000).
+RETIRED_RETENTION_DAYS = 36500
 
 
 class S3State(Strict):

@@ -9,7 +9,7 @@ from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermC
 from constructs import Construct
 
 from environments import naming
-from environments.schema import Environment
+from environments.schema import RETIRED_RETENTION_DAYS, Environment
 from modules.azure.budget import SubscriptionBudget, SubscriptionBudgetProps
 from modules.azure.diagnostics import Diagnostics, DiagnosticsProps
 from modules.azure.dns_resolver import DnsResolver, DnsResolverProps
@@ -162,6 +162,8 @@ class AzurePlatformStack(PlatformStack):
                 archive_after_days=tiering.archive_after_days,
             ),
             protect=az.protect_stateful,
+            # A retired domain's container stays, read-only; its Vault role (the only grant) is gone.
+            read_only_containers={naming.azure_container(d.name): RETIRED_RETENTION_DAYS for d in env.domains if d.retired},
             **where,
         ))
         # The vault's own endpoint is built by KeyVault: its key must wait for it.

@@ -10,7 +10,7 @@ from cdktf_cdktf_provider_google.data_google_storage_project_service_account imp
 from constructs import Construct
 
 from environments import naming
-from environments.schema import Environment
+from environments.schema import RETIRED_RETENTION_DAYS, Environment
 from modules.gcp.binary_authorization import (
     BinaryAuthorization,
     BinaryAuthorizationProps,
@@ -56,6 +56,12 @@ PLATFORM_APIS = (
 SPARK_APIS = ("dataproc.googleapis.com",)
 #: Spot nodes carry this taint; Spark and KubernetesPodOperator pods tolerate it, nothing else lands there.
 BATCH_TAINT = Taint(key="workload", value="batch")
+
+
+def _read_only_days(domain) -> int | None:
+    """A retired domain's buckets keep everything and refuse writes and deletes (modules/gcp/bucket.py);
+    its pipeline and Spark accounts, the only identities with object grants, are gone with it."""
+    return RETIRED_RETENTION_DAYS if domain.retired else None
 
 
 class GcpNetworkStack(PlatformStack):
@@ -207,7 +213,7 @@ class GcpPlatformStack(PlatformStack):
             self.lake[domain.name] = {
                 zone: SecureBucket(domain_scope, zone, SecureBucketProps(
                     name=naming.gcs_bucket(env.prefix, env.name, domain.name, zone),
-                    log_bucket=self.access_logs.name, **bucket_defaults,
+                    log_bucket=self.access_logs.name, retention_days=_read_only_days(domain), **bucket_defaults,
                 ))
                 for zone in naming.GCS_ZONES
             }
@@ -264,7 +270,7 @@ class GcpPlatformStack(PlatformStack):
             scope_tags(domain_scope, {"domain": domain.name, "classification": domain.classification, "owner": domain.owner})
             staging[domain.name] = SecureBucket(domain_scope, "staging", SecureBucketProps(
                 name=naming.gcs_bucket(env.prefix, env.name, domain.name, naming.GCS_SPARK_STAGING),
-                log_bucket=self.access_logs.name, **bucket_defaults,
+                log_bucket=self.access_logs.name, retention_days=_read_only_days(domain), **bucket_defaults,
             ))
         self.spark = DataprocServerless(self, "spark", DataprocServerlessProps(
             project=gcp.project_id, name=naming.gcp_resource(env.prefix, env.name, "data"), network=data.self_link,

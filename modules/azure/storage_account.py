@@ -12,7 +12,7 @@ blobs (and directories) and for containers, plus a CanNotDelete management lock 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.management_lock import ManagementLock
@@ -28,6 +28,7 @@ from cdktf_cdktf_provider_azurerm.storage_account import (
     StorageAccountSasPolicy,
 )
 from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
+from cdktf_cdktf_provider_azurerm.storage_container_immutability_policy import StorageContainerImmutabilityPolicy
 from cdktf_cdktf_provider_azurerm.storage_management_policy import (
     StorageManagementPolicy,
     StorageManagementPolicyRule,
@@ -76,6 +77,8 @@ class LakeAccountProps:
     rbac_wait: str = "60s"
     #: User-delegation SAS tokens live at most this long (DD.HH:MM:SS).
     sas_expiration: str = "00.01:00:00"
+    #: Container key -> days: read-only containers (a retired domain's). See ``_read_only``.
+    read_only_containers: dict[str, int] = field(default_factory=dict)
 
 
 def tiering_rule(t: BlobTiering) -> StorageManagementPolicyRule:
@@ -173,4 +176,26 @@ class LakeAccount(Construct):
             for key, name in props.containers.items()
         }
         self.container_ids = {key: c.id for key, c in self.containers.items()}
+        for key, days in props.read_only_containers.items():
+            self._read_only(key, props.containers[key], days)
         StorageManagementPolicy(self, "lifecycle", storage_account_id=self.account.id, rule=[tiering_rule(props.tiering)])
+
+    def _read_only(self, key: str, name: str, days: int) -> None:
+        """Data plane: a container-level time-based retention policy (WORM), UNLOCKED, refuses Delete Blob, Put
+        Blob over an existing blob, metadata and property writes for blobs younger than ``days``, to everyone,
+        yet an administrator can still delete the policy for the final deletion. Container-level WORM is
+        supported on hierarchical-namespace accounts; version-level WORM is not, and needs versioning (Azure
+        docs, "Container-level WORM policies for immutable blob data"; "Version-level WORM policies").
+        Management plane: a CanNotDelete lock on the container, which a management lock never extends to blob
+        data (Azure docs, "Lock your resources", "Considerations before applying your locks"); it still holds
+        where the account carries no lock of its own (an unprotected environment)."""
+        container = self.containers[key]
+        StorageContainerImmutabilityPolicy(
+            self, f"immutability-{key}", storage_container_resource_manager_id=container.id,
+            immutability_period_in_days=days, locked=False,
+        )
+        ManagementLock(
+            self, f"read-only-lock-{key}", name=f"{name}-no-delete", scope=container.id,
+            lock_level="CanNotDelete",
+            notes="A retired domain's data: read-only; delete this lock and the immutability policy only for the final deletion.",
+        )

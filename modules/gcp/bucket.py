@@ -1,5 +1,5 @@
 """A GCS bucket with the lake's secure defaults: CMEK, uniform access, no public access, versioning,
-access logs, and lifecycle tiering to NEARLINE, COLDLINE and ARCHIVE."""
+access logs, and lifecycle tiering to NEARLINE, COLDLINE and ARCHIVE; optionally read-only (retention policy)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_google.storage_bucket import (
     StorageBucketLifecycleRuleAction,
     StorageBucketLifecycleRuleCondition,
     StorageBucketLogging,
+    StorageBucketRetentionPolicy,
     StorageBucketVersioning,
 )
 from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
@@ -20,6 +21,9 @@ from constructs import Construct
 
 #: The Google group that writes GCS usage logs; a log bucket must let it create objects.
 GCS_ANALYTICS_WRITER = "group:cloud-storage-analytics@google.com"
+SECONDS_PER_DAY = 86400
+#: A retention period "must be less than 3,155,760,000 seconds" (google provider 6.50, storage_bucket retention_period).
+MAX_RETENTION_SECONDS = 3_155_760_000
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,13 @@ class SecureBucketProps:
     is_log_sink: bool = False
     #: The CMEK grant to the GCS service agent must exist before the bucket, or creation fails.
     after: tuple[ITerraformDependable, ...] = ()
+    #: Read-only (a retired domain's bucket): an UNLOCKED retention policy of this many days refuses every
+    #: delete and overwrite of an object younger than that, to everyone, while an administrator can still
+    #: remove the policy for the final deletion (a locked one could never be removed: GCS Bucket Lock docs).
+    #: GCS refuses a retention policy on a bucket with Object Versioning on (the two are mutually exclusive:
+    #: RSPEC-6412, terraform-example-foundation#898), so versioning goes off in the same update; the retention
+    #: policy is the stronger guard for data that no longer changes (existing noncurrent versions stay, retained).
+    retention_days: int | None = None
 
 
 def _rule(action: str, condition: StorageBucketLifecycleRuleCondition, storage_class: str | None = None):
@@ -73,6 +84,8 @@ def lifecycle_rules(t: Tiering) -> list[StorageBucketLifecycleRule]:
 class SecureBucket(Construct):
     def __init__(self, scope: Construct, id_: str, props: SecureBucketProps):
         super().__init__(scope, id_)
+        if props.retention_days is not None and not 0 < props.retention_days * SECONDS_PER_DAY < MAX_RETENTION_SECONDS:
+            raise ValueError(f"bucket {props.name}: retention_days must be 1 to {MAX_RETENTION_SECONDS // SECONDS_PER_DAY}")
         if props.log_bucket is None and not props.is_log_sink:
             raise ValueError(f"bucket {props.name}: access logs are required (only a log sink may omit them)")
         self.bucket = StorageBucket(
@@ -83,7 +96,10 @@ class SecureBucket(Construct):
             storage_class="STANDARD",
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
-            versioning=StorageBucketVersioning(enabled=True),
+            versioning=StorageBucketVersioning(enabled=props.retention_days is None),
+            retention_policy=StorageBucketRetentionPolicy(
+                retention_period=props.retention_days * SECONDS_PER_DAY, is_locked=False,
+            ) if props.retention_days else None,
             encryption=StorageBucketEncryption(default_kms_key_name=props.kms_key_id),
             logging=StorageBucketLogging(log_bucket=props.log_bucket) if props.log_bucket else None,
             lifecycle_rule=lifecycle_rules(props.tiering),

@@ -44,14 +44,64 @@ def _storage(stack) -> dict[tuple[str, str], dict]:
     return {(t, n): body for t, n, body in stack.all_resources() if _is_storage(t)}
 
 
+#: What retirement adds to a domain's storage, per cloud: the read-only lock and nothing else.
+LOCKS = {"azurerm_storage_container_immutability_policy", "azurerm_management_lock"}
+
+
 def test_storage_keeps_its_ids_and_settings_on_every_cloud(synths):
+    """Same ids everywhere; the only differences are the lock settings, asserted in the tests below."""
     active, retired = synths
     for name in ("prod-aws-platform", "prod-gcp-platform", "prod-azure-platform"):
         before, after = _storage(active[name]), _storage(retired[name])
         assert any(_mentions(n) for _, n in before), name
-        assert sorted(after) == sorted(before), name
-        changed = [key for key in before if before[key] != after[key]]
-        assert changed == [], name
+        added = {key for key in after if key not in before}
+        assert {key for key in before if key not in after} == set(), name
+        assert all(t in LOCKS and _mentions(n) for t, n in added), (name, added)
+        for key in before:
+            if key[0] == "google_storage_bucket" and _mentions(key[1]):
+                continue  # the retention lock, test_gcs_buckets_become_read_only
+            assert before[key] == after[key], (name, key)
+
+
+def test_gcs_buckets_become_read_only(synths):
+    """An unlocked retention policy (refuses deletes and overwrites; liftable for the final deletion) replaces
+    versioning, which GCS refuses next to a retention policy; nothing else of the bucket changes."""
+    from environments.schema import RETIRED_RETENTION_DAYS
+
+    active, retired = synths
+    before = active["prod-gcp-platform"].resources("google_storage_bucket")
+    after = retired["prod-gcp-platform"].resources("google_storage_bucket")
+    locked = sorted(n for n in after if _mentions(n))
+    assert len(locked) >= 3  # raw, curated, quarantine (+ Spark staging where Spark is on)
+    for name in after:
+        if name in locked:
+            assert after[name]["retention_policy"] == {"retention_period": RETIRED_RETENTION_DAYS * 86400, "is_locked": False}
+            assert after[name]["versioning"] == {"enabled": False}
+            rest = lambda body: {k: v for k, v in body.items() if k not in ("retention_policy", "versioning")}  # noqa: E731
+            assert rest(after[name]) == rest(before[name]), name
+        else:
+            assert after[name] == before[name] and "retention_policy" not in after[name], name
+    # No identity keeps an object grant on them: the pipeline (and Spark) accounts' bindings are gone.
+    grants = [b for b in retired["prod-gcp-platform"].resources("google_storage_bucket_iam_member").values()
+              if any(f"google_storage_bucket.{n}." in str(b["bucket"]) for n in locked)]
+    assert grants == []
+
+
+def test_azure_container_becomes_read_only(synths):
+    from environments.schema import RETIRED_RETENTION_DAYS
+
+    active, retired = synths
+    stack = retired["prod-azure-platform"]
+    policies = stack.resources("azurerm_storage_container_immutability_policy")
+    assert len(policies) == 1 and _mentions(next(iter(policies)))
+    policy = next(iter(policies.values()))
+    assert policy["immutability_period_in_days"] == RETIRED_RETENTION_DAYS and policy["locked"] is False
+    container = next(n for n in stack.resources("azurerm_storage_container") if _mentions(n))
+    assert policy["storage_container_resource_manager_id"] == f"${{azurerm_storage_container.{container}.id}}"
+    locks = {n: b for n, b in stack.resources("azurerm_management_lock").items() if _mentions(n)}
+    assert [b["lock_level"] for b in locks.values()] == ["CanNotDelete"]
+    assert next(iter(locks.values()))["scope"] == f"${{azurerm_storage_container.{container}.id}}"
+    assert not active["prod-azure-platform"].resources("azurerm_storage_container_immutability_policy")
 
 
 def test_retired_buckets_deny_writes_and_deletes(synths):
@@ -71,7 +121,7 @@ def test_compute_and_grants_disappear(synths):
     def compute(stacks):
         return sorted(
             f"{name}: {t}.{n}" for name in STACKS for t, n, _ in stacks[name].all_resources()
-            if _mentions(n) and not _is_storage(t)
+            if _mentions(n) and not _is_storage(t) and t not in LOCKS
         )
     gone = compute(active)
     assert any("aws_glue_crawler" in r for r in gone)
@@ -85,6 +135,19 @@ def test_compute_and_grants_disappear(synths):
     before = json.dumps({n: s.doc for n, s in active.items() if n in STACKS})
     reference = f":role/{naming.domain_pipeline_role(prefix, 'prod', RETIRED)}"  # MWAA may assume it, Vault binds it
     assert reference in before and reference not in text
+
+
+def test_airflow_is_told_only_the_active_domains(synths):
+    """MWAA's callcenter.domains (stacks/mwaa_options.py): no DAG of a retired domain is generated."""
+    from stacks.mwaa_options import DOMAINS_OPTION
+
+    def configured(stacks):
+        options = stacks["prod-aws-orchestration"].only("aws_mwaa_environment")["airflow_configuration_options"]
+        return json.loads(options[DOMAINS_OPTION])
+
+    active, retired = synths
+    assert sorted(configured(active)) == ["agent_performance", "call_analytics"]
+    assert configured(retired) == {"call_analytics": configured(active)["call_analytics"]}
 
 
 # --------------------------------------------------------------------------- make domain-report
