@@ -14,6 +14,7 @@ on a file that passed pass 1, because it needs the typed values.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,10 @@ from environments.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 #: The Airflow code the AWS orchestration stack bundles (only its files are read).
 AIRFLOW_DIR = ENVIRONMENTS_DIR.parent / "airflow"
+#: One data contract per domain, <name>.yaml, shipped in the DAG bundle (airflow/dags/callcenter/domain.py reads them).
+CONTRACTS_DIR = AIRFLOW_DIR / "dags" / "domains"
+#: Another contracts folder (a test's throwaway domain): main.py runs in a subprocess, so a variable reaches it.
+CONTRACTS_DIR_ENV = "CLOUD_CONDUCTOR_CONTRACTS_DIR"
 
 #: Airflow 3 releases that Amazon MWAA publishes images for (aws/amazon-mwaa-docker-images:
 #: images/airflow/<version>; the MWAA user guide's "Apache Airflow versions" page lists
@@ -788,7 +793,43 @@ def _domain_registry_problems(file: str, env: Environment) -> list[Problem]:
     return problems
 
 
-def _semantic_problems(file: str, env: Environment, stem: str) -> list[Problem]:
+def contracts_dir() -> Path:
+    return Path(os.environ.get(CONTRACTS_DIR_ENV) or CONTRACTS_DIR)
+
+
+def _contract_problems(file: str, env: Environment, contracts: Path) -> list[Problem]:
+    """Every active domain has a data contract; a contract with a ``pii: true`` field belongs to a pii domain
+    (its quarantine is then redacted and its raw zone expires: README, Data domains). Read as plain YAML: the
+    contract's own rules are the pipeline's (airflow/dags/callcenter/domain.py), which the IaC never imports."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, domain in enumerate(env.domains):
+        if domain.name in seen:
+            continue  # a repeated name is reported as such (_semantic_problems), not once more here
+        seen.add(domain.name)
+        path = contracts / f"{domain.name}.yaml"
+        shown = _display(path)
+        if not path.is_file():
+            if not domain.retired:  # a retired domain runs no pipeline: its contract may be gone
+                problems.append(Problem(file, f"domains[{index}].name", domain.name, f"no data contract {shown}: every "
+                                        f"active domain needs one (make domain NAME={domain.name} scaffolds it)"))
+            continue
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            problems.append(Problem(file, f"domains[{index}].name", domain.name,
+                                    f"data contract {shown} cannot be read: {type(exc).__name__}"))
+            continue
+        fields = data.get("fields") if isinstance(data, dict) else None
+        pii = [f.get("name") for f in fields if isinstance(f, dict) and f.get("pii") is True] if isinstance(fields, list) else []
+        if pii and domain.classification != "pii":
+            problems.append(Problem(file, f"domains[{index}].classification", domain.classification,
+                                    f"data contract {shown} marks {', '.join(map(str, pii))} pii: true, so the "
+                                    "domain must be classification: pii"))
+    return problems
+
+
+def _semantic_problems(file: str, env: Environment, stem: str, contracts: Path | None = None) -> list[Problem]:
     problems: list[Problem] = []
     if env.name != stem:
         problems.append(Problem(file, "name", env.name, f"must equal the file name '{stem}'"))
@@ -818,6 +859,7 @@ def _semantic_problems(file: str, env: Environment, stem: str) -> list[Problem]:
         first_seen.setdefault(domain.name, index)
 
     problems += _domain_registry_problems(file, env)
+    problems += _contract_problems(file, env, contracts or contracts_dir())
 
     def check_name(path: str, value: Any, kind: str, derived: str) -> None:
         issue = naming.NAME_RULES[kind].problem(derived)
@@ -930,7 +972,7 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _load_file(path: Path) -> tuple[Environment | None, list[Problem]]:
+def _load_file(path: Path, contracts: Path | None = None) -> tuple[Environment | None, list[Problem]]:
     file = _display(path)
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
@@ -947,12 +989,13 @@ def _load_file(path: Path) -> tuple[Environment | None, list[Problem]]:
         env = Environment.model_validate(data)
     except ValidationError as exc:
         return None, _from_pydantic(file, exc)
-    problems = _semantic_problems(file, env, path.stem)
+    problems = _semantic_problems(file, env, path.stem, contracts)
     return (None if problems else env), problems
 
 
-def load_environment(path: str | Path) -> Environment:
-    env, problems = _load_file(Path(path))
+def load_environment(path: str | Path, contracts: Path | None = None) -> Environment:
+    """``contracts``: the data-contract folder (default: contracts_dir())."""
+    env, problems = _load_file(Path(path), contracts)
     if problems:
         raise ConfigError(problems)
     assert env is not None

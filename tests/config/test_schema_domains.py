@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from environments.schema import ENVIRONMENTS_DIR, ConfigError, load_environment
+from environments.schema import CONTRACTS_DIR, CONTRACTS_DIR_ENV, ENVIRONMENTS_DIR, ConfigError, load_environment
 
 PROD = yaml.safe_load((ENVIRONMENTS_DIR / "prod.yaml").read_text())
 
@@ -19,9 +20,9 @@ def write(tmp_path: Path, data: dict, name: str = "prod") -> Path:
     return path
 
 
-def only_problem(path: Path) -> str:
+def only_problem(path: Path, contracts: Path | None = None) -> str:
     with pytest.raises(ConfigError) as caught:
-        load_environment(path)
+        load_environment(path, contracts)
     lines = str(caught.value).splitlines()
     assert len(lines) == 1, lines
     return lines[0]
@@ -50,10 +51,22 @@ def test_retired_domain_is_accepted_and_not_active(tmp_path):
     assert [d.name for d in env.active_domains] == ["call_analytics"]
 
 
+def contracts_with(tmp_path: Path, **extra: str) -> Path:
+    """The shipped contracts plus ``name=yaml text`` ones, in a folder of the test's own."""
+    folder = tmp_path / "contracts"
+    shutil.copytree(CONTRACTS_DIR, folder)
+    for name, text in extra.items():
+        (folder / f"{name}.yaml").write_text(text)
+    return folder
+
+
+QUALITY = {"name": "quality", "owner": "qa-team", "classification": "pii", "sources": ["aws_qa_exports"]}
+QUALITY_CONTRACT = "domain: quality\nfields:\n  - {name: agent_email, type: email, pii: true, mask: keyed_hash}\n"
+
+
 def test_unregistered_domain_in_a_protected_environment_is_refused(tmp_path):
-    new = {"name": "quality", "owner": "qa-team", "classification": "pii", "sources": ["aws_qa_exports"]}
-    path = write(tmp_path, {**PROD, "domains": [*PROD["domains"], new]})
-    assert only_problem(path) == (
+    path = write(tmp_path, {**PROD, "domains": [*PROD["domains"], QUALITY]})
+    assert only_problem(path, contracts_with(tmp_path, quality=QUALITY_CONTRACT)) == (
         f"{path}: domains[2].name: 'quality': not in known_domains: add it there, so that a later removal is "
         "refused while stateful resources are protected"
     )
@@ -81,3 +94,57 @@ def test_pii_domains_default_to_a_short_raw_retention(tmp_path):
     assert env.domain("agent_performance").raw_expiry_days is None
     data = {**PROD, "domains": [{**d, "raw_retention_days": 30} for d in PROD["domains"]]}
     assert {d.raw_expiry_days for d in load_environment(write(tmp_path, data)).domains} == {30}
+
+
+# --------------------------------------------------------------------------- data contracts
+
+
+def test_shipped_domains_have_contracts_that_match_their_classification():
+    for name in ("dev", "staging", "prod", "local"):
+        env = load_environment(ENVIRONMENTS_DIR / f"{name}.yaml")
+        assert all((CONTRACTS_DIR / f"{d.name}.yaml").is_file() for d in env.active_domains), name
+
+
+def test_an_active_domain_without_a_contract_is_refused(tmp_path):
+    dev = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
+    path = write(tmp_path, {**dev, "domains": [*dev["domains"], QUALITY]}, "dev")
+    contracts = contracts_with(tmp_path)
+    assert only_problem(path, contracts) == (
+        f"{path}: domains[2].name: 'quality': no data contract {contracts / 'quality.yaml'}: every active domain "
+        "needs one (make domain NAME=quality scaffolds it)"
+    )
+    # A retired domain runs no pipeline: its contract may be gone, its storage stays.
+    path = write(tmp_path, {**dev, "domains": [*dev["domains"], {**QUALITY, "retired": True}]}, "dev")
+    assert [d.name for d in load_environment(path, contracts).domains][-1] == "quality"
+
+
+def test_a_pii_contract_needs_a_pii_domain(tmp_path):
+    dev = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
+    path = write(tmp_path, {**dev, "domains": [*dev["domains"], {**QUALITY, "classification": "internal"}]}, "dev")
+    contracts = contracts_with(tmp_path, quality=QUALITY_CONTRACT)
+    assert only_problem(path, contracts) == (
+        f"{path}: domains[2].classification: 'internal': data contract {contracts / 'quality.yaml'} marks "
+        "agent_email pii: true, so the domain must be classification: pii"
+    )
+    # The shipped call_analytics contract masks four pii fields: the same rule holds for it.
+    data = {**dev, "domains": [{**d, "classification": "public"} if d["name"] == "call_analytics" else d for d in dev["domains"]]}
+    line = only_problem(write(tmp_path, data, "dev"))
+    assert line.endswith("call_analytics.yaml marks customer_name, customer_phone, customer_email, notes pii: true, "
+                         "so the domain must be classification: pii")
+
+
+def test_an_unreadable_contract_is_one_line(tmp_path):
+    dev = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
+    path = write(tmp_path, {**dev, "domains": [*dev["domains"], QUALITY]}, "dev")
+    contracts = contracts_with(tmp_path, quality="fields: [unclosed\n")
+    assert only_problem(path, contracts) == (
+        f"{path}: domains[2].name: 'quality': data contract {contracts / 'quality.yaml'} cannot be read: ParserError"
+    )
+
+
+def test_the_contracts_folder_can_come_from_the_environment(tmp_path, monkeypatch):
+    """main.py runs as a subprocess in the synth tests: a variable is how a throwaway contract reaches it."""
+    dev = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
+    path = write(tmp_path, {**dev, "domains": [*dev["domains"], QUALITY]}, "dev")
+    monkeypatch.setenv(CONTRACTS_DIR_ENV, str(contracts_with(tmp_path, quality=QUALITY_CONTRACT)))
+    assert load_environment(path).domain("quality").classification == "pii"

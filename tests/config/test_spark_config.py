@@ -64,7 +64,12 @@ def test_disabled_spark_needs_no_vault_address(tmp_path):
     assert load_environment(path).spark.enabled is False
 
 
-def test_the_derived_spark_service_account_id_is_checked(tmp_path):
+def test_the_derived_spark_service_account_id_is_checked(tmp_path, monkeypatch):
+    contracts = tmp_path / "contracts"  # an active domain needs a data contract (schema _contract_problems)
+    contracts.mkdir()
+    (contracts / "calls.yaml").write_text("domain: calls\n")
+    monkeypatch.setenv("CLOUD_CONDUCTOR_CONTRACTS_DIR", str(contracts))
+
     def mutate(d):
         d["prefix"] = "abcdefgh"
         d["domains"] = d["domains"][:1]

@@ -69,7 +69,7 @@ def test_reviewed_skips_name_resources_not_wildcards():
         assert policy_gate._broad(skip.resource) is None, skip
 
 
-def test_a_new_pii_domain_is_not_absorbed_by_existing_skips(tmp_path):
+def test_a_new_pii_domain_is_not_absorbed_by_existing_skips(tmp_path, monkeypatch):
     """dev plus a new pii domain: its findings are open (for review) or absent (secure defaults); none is
     swallowed by a skip written for another domain, and our own policies pass on it."""
     require(Path(sys.executable).with_name("checkov").exists(), "checkov is not installed in this environment")
@@ -77,6 +77,13 @@ def test_a_new_pii_domain_is_not_absorbed_by_existing_skips(tmp_path):
     data["domains"].append({
         "name": "zz_quality", "owner": "qa-team", "classification": "pii", "sources": ["aws_qa_exports"],
     })
+    # Every active domain needs a data contract (environments/schema.py): the shipped ones plus this one.
+    import shutil
+
+    from environments.schema import CONTRACTS_DIR, CONTRACTS_DIR_ENV
+    contracts = shutil.copytree(CONTRACTS_DIR, tmp_path / "contracts")
+    (contracts / "zz_quality.yaml").write_text("domain: zz_quality\n")
+    monkeypatch.setenv(CONTRACTS_DIR_ENV, str(contracts))
     synth_environment(data, "dev", tmp_path)
     root = tmp_path / "cdktf.out" / "stacks"
     selected = policy_gate.select_stacks(root, ["dev-*"])
