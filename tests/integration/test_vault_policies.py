@@ -91,13 +91,13 @@ def test_every_policy_the_stacks_define_is_loaded(loaded_policies):
     expected = set()
     for env in ENVIRONMENTS.values():
         expected.add(naming.vault_orchestration_policy(env.name))
-        expected |= {naming.vault_domain_policy(env.name, d.name) for d in env.domains}
+        expected |= {naming.vault_domain_policy(env.name, d.name) for d in env.active_domains}  # retired: none
     assert set(loaded_policies) == expected
 
 
 @pytest.mark.parametrize(
     "env_name, domain",
-    [(env.name, d.name) for env in ENVIRONMENTS.values() for d in env.domains],
+    [(env.name, d.name) for env in ENVIRONMENTS.values() for d in env.active_domains],
 )
 def test_a_domain_token_reads_only_its_own_paths(bao, loaded_policies, env_name, domain):
     env = ENVIRONMENTS[env_name]
@@ -126,16 +126,21 @@ def test_the_orchestration_token_reads_the_airflow_paths_only(bao, loaded_polici
     assert {path: caps for path, caps in capabilities(client, others).items() if caps != ["deny"]} == {}
 
 
-def test_real_reads_follow_the_policies(bao, loaded_policies):
-    """Beyond capabilities: a kv-v2 read succeeds on the domain's own secret and is refused on another's."""
+TWO_DOMAINS = ("call_analytics", "agent_performance")
+
+
+@pytest.mark.parametrize("owner, other", [TWO_DOMAINS, TWO_DOMAINS[::-1]])
+def test_real_reads_follow_the_policies(bao, loaded_policies, owner, other):
+    """Beyond capabilities, both ways round: a kv-v2 read succeeds on the domain's own secret and is refused on
+    the other's; the orchestration token reads neither domain's secrets, masking key nor connections."""
     env = ENVIRONMENTS["dev"]
     mount = env.vault.kv_mount
     ensure_kv_v2(bao, mount)
-    owner, other = env.domains[0].name, env.domains[1].name
+    assert {owner, other} <= {d.name for d in env.active_domains}
     for domain in (owner, other):
-        bao.secrets.kv.v2.create_or_update_secret(
-            mount_point=mount, path=f"{naming.vault_domain_kv_path(domain)}/probe", secret={"value": domain}
-        )
+        subtree = naming.vault_domain_kv_path(domain)
+        for path in ("probe", naming.VAULT_DOMAIN_MASKING_KEY, f"{naming.VAULT_DOMAIN_CONNECTIONS}/aws"):
+            bao.secrets.kv.v2.create_or_update_secret(mount_point=mount, path=f"{subtree}/{path}", secret={"value": domain})
     bao.secrets.kv.v2.create_or_update_secret(
         mount_point=mount, path=f"{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/probe", secret={"conn_uri": "aws://"}
     )
@@ -150,10 +155,16 @@ def test_real_reads_follow_the_policies(bao, loaded_policies):
     with pytest.raises(hvac.exceptions.Forbidden):
         read(domain_client, f"{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/probe")
 
+    masking_key = f"{naming.vault_domain_kv_path(owner)}/{naming.VAULT_DOMAIN_MASKING_KEY}"
+    assert read(domain_client, masking_key)["data"]["data"] == {"value": owner}
+
     airflow_client = token_for(bao, naming.vault_orchestration_policy(env.name))
     assert read(airflow_client, f"{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/probe")["data"]["data"] == {"conn_uri": "aws://"}
-    with pytest.raises(hvac.exceptions.Forbidden):
-        read(airflow_client, f"{naming.vault_domain_kv_path(owner)}/probe")
+    for domain in (owner, other):
+        subtree = naming.vault_domain_kv_path(domain)
+        for path in ("probe", naming.VAULT_DOMAIN_MASKING_KEY, f"{naming.VAULT_DOMAIN_CONNECTIONS}/aws"):
+            with pytest.raises(hvac.exceptions.Forbidden):
+                read(airflow_client, f"{subtree}/{path}")
 
 
 AIRFLOW_PYTHON = REPO / ".venv-airflow" / "bin" / "python"
@@ -214,9 +225,10 @@ print(json.dumps(seen))
 """
 
 
-def test_a_task_logged_in_as_its_domain_reads_its_own_secrets_through_the_interface(bao, loaded_policies, tmp_path):
-    """callcenter.credentials against a real OpenBao and the synthesized policies: the call_analytics token reads
-    its masking key and connection, and agent_performance's are refused (the same reads, another subtree)."""
+@pytest.mark.parametrize("owner, other", [TWO_DOMAINS, TWO_DOMAINS[::-1]])
+def test_a_task_logged_in_as_its_domain_reads_its_own_secrets_through_the_interface(bao, loaded_policies, tmp_path, owner, other):
+    """callcenter.credentials against a real OpenBao and the synthesized policies: each domain's token reads
+    its masking key and connection, and the other domain's are refused (the same reads, another subtree)."""
     require(AIRFLOW_PYTHON.exists(), "the Airflow environment (.venv-airflow, `make setup`) is not installed")
     env = ENVIRONMENTS["dev"]
     mount = env.vault.kv_mount
@@ -230,7 +242,7 @@ def test_a_task_logged_in_as_its_domain_reads_its_own_secrets_through_the_interf
         bao.secrets.kv.v2.create_or_update_secret(
             mount_point=mount, path=f"{subtree}/{naming.VAULT_DOMAIN_CONNECTIONS}/aws",
             secret={"conn_type": "aws", "login": f"{domain}-made-up", "extra": "{}"})
-    token = token_for(bao, naming.vault_domain_policy(env.name, "call_analytics")).token
+    token = token_for(bao, naming.vault_domain_policy(env.name, owner)).token
     token_file = tmp_path / "token"
     token_file.write_text(token)
     result = subprocess.run(
@@ -240,5 +252,4 @@ def test_a_task_logged_in_as_its_domain_reads_its_own_secrets_through_the_interf
     )
     assert result.returncode == 0, result.stderr[-2000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])
-    assert seen == {"call_analytics": {"key": keys["call_analytics"], "aws": "call_analytics-made-up"},
-                    "agent_performance": "forbidden"}
+    assert seen == {owner: {"key": keys[owner], "aws": f"{owner}-made-up"}, other: "forbidden"}
