@@ -15,6 +15,9 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 Engine = Literal["worker", "spark"]
+#: Which managed Spark a "spark" run goes to (the Variable's "engine"): EMR Serverless or Dataproc Serverless.
+SparkEngine = Literal["emr", "dataproc"]
+SPARK_ENGINES = ("emr", "dataproc")
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,8 @@ def choose(input_bytes: int, days: int, thresholds: Thresholds = Thresholds()) -
     return "worker"
 
 
-#: The Airflow Variable (Vault kv, like the layout) that says where Spark runs and when.
+#: The Airflow Variable (Vault kv, like the layout) that says where a domain's Spark runs and when:
+#: `<domain>_spark` (layout.Names.spark_variable); this one is call_analytics's, the default of the parsers.
 SPARK_VARIABLE = "call_analytics_spark"
 
 
@@ -62,7 +66,7 @@ class AwsSpark:
 
 @dataclass(frozen=True)
 class GcpSpark:
-    """Dataproc Serverless batches (documented option; the DAGs do not start them yet)."""
+    """Dataproc Serverless batches (callcenter/dataproc.py starts them where "engine" is "dataproc")."""
 
     project: str
     region: str
@@ -80,42 +84,57 @@ class SparkSettings:
     #: The job's network reaches Azure and GCS (the data spoke is one of fabric.aws_spokes). False: runs that
     #: read or write the other clouds (customer_360) stay in the worker, which reaches them from MWAA's spoke.
     cross_cloud: bool = False
+    #: Where a "spark" run goes: "emr" (the default, needs `aws`) or "dataproc" (needs `gcp`).
+    spark_engine: SparkEngine = "emr"
 
     @classmethod
-    def from_json(cls, text: str | None) -> SparkSettings:
-        """Parse the Variable; an absent one (None) means the local default: worker only."""
+    def from_json(cls, text: str | None, where: str = SPARK_VARIABLE) -> SparkSettings:
+        """Parse the Variable (named `where` in errors); an absent one (None) means the local default: worker only."""
         if text is None:
             return cls()
-        where = SPARK_VARIABLE
         try:
             data = json.loads(text)
         except ValueError as error:
             raise SparkSettingsError(f"{where}: not JSON ({error.__class__.__name__} at {error})") from None
         if not isinstance(data, dict):
             raise SparkSettingsError(f"{where}: must be a JSON object, got {type(data).__name__}")
-        unknown = sorted(set(data) - {"thresholds", "aws", "gcp", "cross_cloud"})
+        unknown = sorted(set(data) - {"thresholds", "aws", "gcp", "cross_cloud", "engine"})
         if unknown:
             raise SparkSettingsError(f"{where}: unknown field(s) {', '.join(unknown)}")
         cross_cloud = data.get("cross_cloud", False)
         if not isinstance(cross_cloud, bool):
             raise SparkSettingsError(f"{where}.cross_cloud: {cross_cloud!r} must be true or false")
+        spark_engine = data.get("engine", "emr")
+        if spark_engine not in SPARK_ENGINES:
+            raise SparkSettingsError(f"{where}.engine: {spark_engine!r} must be one of {', '.join(SPARK_ENGINES)}")
+        if spark_engine == "dataproc" and not data.get("gcp"):
+            raise SparkSettingsError(f"{where}.engine: 'dataproc' needs a gcp section (Dataproc Serverless settings)")
         return cls(thresholds=_section(Thresholds, data.get("thresholds") or {}, f"{where}.thresholds", int),
                    aws=_section(AwsSpark, data.get("aws"), f"{where}.aws", str),
-                   gcp=_section(GcpSpark, data.get("gcp"), f"{where}.gcp", str), cross_cloud=cross_cloud)
+                   gcp=_section(GcpSpark, data.get("gcp"), f"{where}.gcp", str), cross_cloud=cross_cloud,
+                   spark_engine=spark_engine)
 
     @classmethod
-    def from_variable(cls) -> SparkSettings:
+    def from_variable(cls, variable: str = SPARK_VARIABLE) -> SparkSettings:
         """The Variable as a task reads it (Vault secrets backend); absent: worker only."""
         from airflow.sdk import Variable
 
-        return cls.from_json(Variable.get(SPARK_VARIABLE, default=None))
+        return cls.from_json(Variable.get(variable, default=None), variable)
 
     def engine(self, input_bytes: int, days: int, *, other_clouds: bool = False) -> Engine:
         """choose(), but only 'spark' where this environment has a Spark to run on (and, for a run that
         touches `other_clouds`, one whose network reaches them)."""
-        wanted = choose(input_bytes, days, self.thresholds)
-        usable = self.aws is not None and (self.cross_cloud or not other_clouds)
-        return "spark" if wanted == "spark" and usable else "worker"
+        return "worker" if self.route(input_bytes, days, other_clouds=other_clouds) == "worker" else "spark"
+
+    def route(self, input_bytes: int, days: int, *, other_clouds: bool = False,
+              dataproc_ok: bool = False) -> Literal["worker", "emr", "dataproc"]:
+        """engine() naming the Spark: "dataproc" where the Variable says so and the run may go there
+        (`dataproc_ok`: customer_360, whose output is on GCS; ingest reads and writes S3, so EMR),
+        else "emr"; "worker" where that Spark is absent or its network does not reach `other_clouds`."""
+        spark: SparkEngine = "dataproc" if self.spark_engine == "dataproc" and dataproc_ok else "emr"
+        where = self.gcp if spark == "dataproc" else self.aws
+        usable = where is not None and (self.cross_cloud or not other_clouds)
+        return spark if choose(input_bytes, days, self.thresholds) == "spark" and usable else "worker"
 
 
 def _section(cls: type, data: Any, where: str, kind: type) -> Any:

@@ -14,25 +14,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from callcenter.alerts import notify_failure
-from callcenter.layout import (
-    AWS_CONN_ID,
-    AZURE_CONN_ID,
-    BACKLOG_KEY,
-    DOMAIN,
-    GCP_CONN_ID,
-    LATENESS_DAYS,
-    LAYOUT_VARIABLE,
-    MAX_BATCH,
-    Layout,
-)
+from callcenter.layout import BACKLOG_KEY, LATENESS_DAYS, MAX_BATCH, Layout, Names
 
 if TYPE_CHECKING:
     import pyarrow.fs as pafs
 
 T = TypeVar("T")
-
-OWNER = "call-analytics-team"  # = the domain's owner in environments/*.yaml
-TAGS = ["call_analytics", "pii-masked", "callcenter"]
 
 # First retry after RETRY_DELAY, then doubling, capped at MAX_RETRY_DELAY: rides
 # out a store's brief outage or throttling without hammering it. The base delay
@@ -40,32 +27,45 @@ TAGS = ["call_analytics", "pii-masked", "callcenter"]
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("CALLCENTER_RETRY_DELAY_SECONDS", "60")))
 MAX_RETRY_DELAY = timedelta(minutes=15)
 
-DEFAULT_ARGS = {
-    "owner": OWNER,
-    "retries": 3,
-    "retry_delay": RETRY_DELAY,
-    "retry_exponential_backoff": 2.0,
-    "max_retry_delay": MAX_RETRY_DELAY,
-    "execution_timeout": timedelta(hours=1),
-    # Called once a task has failed for good (after its last retry): the alerts topic (callcenter.alerts).
-    "on_failure_callback": notify_failure,
-}
 
-#: What every call-center DAG shares; each DAG adds its own id, schedule, tags and params.
-DAG_ARGS = {
-    "start_date": datetime(2026, 11, 1, tzinfo=UTC),
-    "catchup": False,
-    "max_active_runs": 1,  # two runs would race for the same exports / partitions
-    "default_args": DEFAULT_ARGS,
-    "on_failure_callback": notify_failure,  # a failed DAG run, too
-}
+def default_args(owner: str) -> dict[str, Any]:
+    """Every task's arguments; `owner` is the domain's owner in the environment file."""
+    return {
+        "owner": owner,
+        "retries": 3,
+        "retry_delay": RETRY_DELAY,
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": MAX_RETRY_DELAY,
+        "execution_timeout": timedelta(hours=1),
+        # Called once a task has failed for good (after its last retry): the alerts topic (callcenter.alerts).
+        "on_failure_callback": notify_failure,
+    }
 
 
-#: Which cloud a connection id names; a task's store is built from its domain's Vault credentials.
-_CLOUD_OF = {AWS_CONN_ID: "aws", GCP_CONN_ID: "gcp", AZURE_CONN_ID: "azure"}
+def dag_args(owner: str) -> dict[str, Any]:
+    """What every call-center DAG shares; each DAG adds its own id, schedule, tags and params."""
+    return {
+        "start_date": datetime(2026, 11, 1, tzinfo=UTC),
+        "catchup": False,
+        "max_active_runs": 1,  # two runs would race for the same exports / partitions
+        "default_args": default_args(owner),
+        "on_failure_callback": notify_failure,  # a failed DAG run, too
+    }
 
 
-def credential_settings(domain: str = DOMAIN):  # -> callcenter.credentials.Settings, imported lazily
+#: dag_args for DAGs that belong to no domain (test probes); Airflow's own default owner.
+DAG_ARGS = dag_args("airflow")
+
+
+def tags(domain: str, classification: str, kind: str) -> list[str]:
+    """A domain DAG's tags: the domain, what its data is, the platform, and the DAG's kind."""
+    return [domain, "pii-masked" if classification == "pii" else classification, "callcenter", kind]
+
+
+CLOUDS = ("aws", "gcp", "azure")
+
+
+def credential_settings(domain: str):  # -> callcenter.credentials.Settings, imported lazily
     from airflow.sdk import Variable
 
     from callcenter import credentials
@@ -73,20 +73,23 @@ def credential_settings(domain: str = DOMAIN):  # -> callcenter.credentials.Sett
     return credentials.Settings.from_json(Variable.get(credentials.settings_variable(domain)))
 
 
-def filesystem(conn_id: str, domain: str = DOMAIN) -> pafs.FileSystem:
-    """The store behind `conn_id`, with `domain`'s short-lived credentials (callcenter.credentials)."""
+def filesystem(domain: str, cloud: str) -> pafs.FileSystem:
+    """`domain`'s store on `cloud` ("aws", "gcp" or "azure") with the domain's own short-lived
+    credentials (callcenter.credentials): a task never holds another domain's."""
     from callcenter import credentials
 
-    return credentials.filesystem(credential_settings(domain), _CLOUD_OF[conn_id])
+    if cloud not in CLOUDS:
+        raise ValueError(f"cloud {cloud!r}: one of {', '.join(CLOUDS)}")
+    return credentials.filesystem(credential_settings(domain), cloud)
 
 
-def layout() -> Layout:
+def layout(names: Names) -> Layout:
     from airflow.sdk import Variable
 
-    return Layout.from_json(Variable.get(LAYOUT_VARIABLE))
+    return Layout.from_json(Variable.get(names.layout_variable), dataset=names.dataset, where=names.layout_variable)
 
 
-def masking_key(domain: str = DOMAIN) -> bytes:
+def masking_key(domain: str) -> bytes:
     """The domain's keyed-hash key, read as the domain from its own Vault subtree straight
     into memory: never returned from a task (XCom), never logged."""
     from callcenter import credentials
@@ -106,7 +109,7 @@ def collected(values: Sequence[T]) -> list[T]:
 
 def split_batch(items: Iterable[str], what: str, limit: int = MAX_BATCH) -> tuple[list[str], list[str]]:
     """(the oldest `limit` items, the rest): sorted order is age order for
-    call_date=/YYYY-MM-DD names. The rest is carried over (carry_over), never dropped."""
+    <column>=YYYY-MM-DD / YYYY-MM-DD names. The rest is carried over (carry_over), never dropped."""
     ordered = sorted(set(items))
     if len(ordered) > limit:
         print(f"{len(ordered)} {what} waiting; this run takes the oldest {limit}, the next runs the rest")
@@ -157,7 +160,7 @@ def carry_over(rest: Sequence[str], outlet_events: Any, backlog_asset: Any) -> l
 
 def event_partitions(triggering_asset_events: Mapping[Any, Iterable[Any]] | None,
                      key: str = "partitions") -> set[str]:
-    """The values under `key` in the triggering asset events' extra: the call_date=
+    """The values under `key` in the triggering asset events' extra: the <partition column>=
     partitions an ingest touched, or (key=BACKLOG_KEY) what an earlier run carried over."""
     out: set[str] = set()
     for events in (triggering_asset_events or {}).values():
@@ -168,7 +171,7 @@ def event_partitions(triggering_asset_events: Mapping[Any, Iterable[Any]] | None
 
 def partitions_wanted(params: Mapping[str, Any] | None, triggering_asset_events: Mapping[Any, Iterable[Any]] | None,
                       all_partitions: Callable[[], Iterable[str]]) -> set[str]:
-    """distribute_curated's partitions: every curated one only on an explicit
+    """A distribute DAG's partitions: every curated one only on an explicit
     full_resync; else the `partitions` param; else those the events name, including
     an earlier run's backlog. An event without partitions (or a manual run without
     params) copies nothing."""
@@ -215,11 +218,35 @@ def fail_fast() -> Iterator[None]:
         raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
 
 
-def copy_partition_to(cloud: str, partition: str) -> dict:
-    """Copy one curated partition from S3 to `cloud` ("gcs" or "azure"), verified."""
+def copy_partition_to(names: Names, cloud: str, partition: str) -> dict:
+    """Copy one curated partition of `names.domain` from S3 to `cloud` ("gcs" or "azure"), verified."""
     from callcenter import tasks
 
-    layout_ = layout()
-    conn_id, root = {"gcs": (GCP_CONN_ID, layout_.gcs_curated), "azure": (AZURE_CONN_ID, layout_.azure_curated)}[cloud]
-    result = tasks.copy_partition(filesystem(AWS_CONN_ID), layout_.curated, partition, filesystem(conn_id), root)
+    layout_ = layout(names)
+    target, root = {"gcs": ("gcp", layout_.gcs_curated), "azure": ("azure", layout_.azure_curated)}[cloud]
+    result = tasks.copy_partition(filesystem(names.domain, "aws"), layout_.curated, partition,
+                                  filesystem(names.domain, target), root, domain=names.domain)
     return {"cloud": cloud, **result}
+
+
+def verify_copies(gcs: Sequence[dict], azure: Sequence[dict]) -> dict:
+    """A distribute run's verdict over every copied partition: rows read back from each copy's
+    Parquet footers after the commit and the prune must equal the source's, and every file must
+    be verified. Deterministic, so a mismatch fails at once (a new run re-copies; no retry)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    summary: dict = {}
+    for result in [*collected(gcs), *collected(azure)]:
+        where = f"{result['cloud']} {result['partition']}"
+        if result["rows"] != result["source_rows"]:
+            raise AirflowFailException(f"{where}: {result['rows']} rows in the copy != "
+                                       f"{result['source_rows']} in the source")
+        if result["verified"] != result["files"]:
+            raise AirflowFailException(f"{where}: {result['verified']} of {result['files']} files verified")
+        cloud = summary.setdefault(result["cloud"], {"partitions": 0, "files": 0, "bytes": 0, "verified": 0,
+                                                     "rows": 0, "source_rows": 0, "pruned": 0})
+        for k in ("files", "bytes", "verified", "rows", "source_rows", "pruned"):
+            cloud[k] += result[k]
+        cloud["partitions"] += 1
+    print(f"copied and verified: {summary}")
+    return summary

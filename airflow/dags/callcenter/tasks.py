@@ -23,7 +23,6 @@ from callcenter.distribute import distribute_partition, partition_rows
 from callcenter.distribute import listed_files as _files  # one rule for `_` staging folders
 from callcenter.ingest import ReconciliationError, ingest, reconcile, recover_publishes, source_key
 from callcenter.layout import (
-    DOMAIN,
     EXPORT_SUFFIXES,
     MAX_BATCH,
     MAX_EXPORT_FAILURES,
@@ -64,9 +63,10 @@ def marker_path(layout: Layout, export_path: str) -> str:
 
 
 def pending_exports(fs: pafs.FileSystem, layout: Layout, *, reprocess: bool = False,
-                    limit: int = MAX_BATCH) -> list[str]:
+                    limit: int = MAX_BATCH, suffixes: tuple[str, ...] = EXPORT_SUFFIXES) -> list[str]:
     """Exports under the raw zone's incoming folder that have not been ingested
-    in their current version (all of them with `reprocess`): the oldest `limit`
+    in their current version (all of them with `reprocess`) whose suffix is one of
+    `suffixes` (the contract's formats, layout.export_suffixes): the oldest `limit`
     (by modification time, then path); the rest are found again by the next runs.
     First finishes any publish a failed or killed ingest left half done (its
     journal, review D6): this is the run's first step and max_active_runs=1, so
@@ -74,7 +74,7 @@ def pending_exports(fs: pafs.FileSystem, layout: Layout, *, reprocess: bool = Fa
     such a failure does not leave its partitions half old, half new."""
     recover_publishes(fs, layout.curated)
     infos = fs.get_file_info(pafs.FileSelector(layout.incoming, recursive=True, allow_not_found=True))
-    exports = sorted((i for i in infos if i.type == pafs.FileType.File and i.path.endswith(EXPORT_SUFFIXES)),
+    exports = sorted((i for i in infos if i.type == pafs.FileType.File and i.path.endswith(suffixes)),
                      key=lambda i: (i.mtime.timestamp() if i.mtime is not None else 0.0, i.path))
     pending = []
     for info in exports:
@@ -122,7 +122,8 @@ def failed_exports(paths: list[str], summaries: list[dict]) -> list[str]:
     return sorted(set(paths) - {s["source"] for s in summaries})
 
 
-def ingest_export(fs: pafs.FileSystem, layout: Layout, export_path: str, key: bytes) -> dict:
+def ingest_export(fs: pafs.FileSystem, layout: Layout, export_path: str, key: bytes, *,
+                  domain: str = "call_analytics") -> dict:
     """Validate, mask and publish one export; then record it as processed. The
     marker is written last, so a failure before it means the export is retried."""
     info = fs.get_file_info(export_path)
@@ -144,7 +145,7 @@ def ingest_export(fs: pafs.FileSystem, layout: Layout, export_path: str, key: by
     }
     _write_json(fs, marker_path(layout, export_path), {**summary, **_identity(info)})
     clear_failures(fs, layout, export_path)
-    telemetry.record("ingest", summary, domain=DOMAIN, cloud=telemetry.cloud_of(fs), seconds=summary["seconds"])
+    telemetry.record("ingest", summary, domain=domain, cloud=telemetry.cloud_of(fs), seconds=summary["seconds"])
     return summary
 
 
@@ -171,14 +172,15 @@ def reconcile_totals(summaries: list[dict]) -> dict:
 # --------------------------------------------------------------------------- distribute
 
 
-def curated_partitions(fs: pafs.FileSystem, layout: Layout) -> list[str]:
+def curated_partitions(fs: pafs.FileSystem, layout: Layout, column: str = PARTITION_COLUMN) -> list[str]:
+    """The `<column>=` partition folders of the curated data set (column: the contract's partition column)."""
     infos = fs.get_file_info(pafs.FileSelector(layout.curated, allow_not_found=True))
     return sorted(i.base_name for i in infos
-                  if i.type == pafs.FileType.Directory and i.base_name.startswith(PARTITION_PREFIX))
+                  if i.type == pafs.FileType.Directory and i.base_name.startswith(f"{column}="))
 
 
 def copy_partition(src_fs: pafs.FileSystem, src_root: str, partition: str,
-                   dst_fs: pafs.FileSystem, dst_root: str) -> dict:
+                   dst_fs: pafs.FileSystem, dst_root: str, *, domain: str = "call_analytics") -> dict:
     """Mirror one partition: copy each file (verified, committed at its final name
     only after the check, see distribute.py), then delete the destination files the
     source no longer has. Pruning comes after every new file is committed, so a
@@ -190,7 +192,8 @@ def copy_partition(src_fs: pafs.FileSystem, src_root: str, partition: str,
     partition after pruning, source_rows from the source files' footers (verify
     compares them); verified counts files whose committed copy
     has the source's size and row count."""
-    if not partition.startswith(PARTITION_PREFIX) or "/" in partition:
+    column, _, value = partition.partition("=")
+    if not (column and value) or "/" in partition:  # a hive folder name of any domain's partition column
         raise ValueError(f"not a partition name: {partition!r}")
     dst = f"{dst_root}/{partition}"
     started = time.monotonic()
@@ -201,7 +204,7 @@ def copy_partition(src_fs: pafs.FileSystem, src_root: str, partition: str,
     summary = {"partition": partition, "files": result.files, "bytes": result.bytes,
                "verified": result.verified, "rows": partition_rows(dst_fs, dst), "source_rows": result.source_rows,
                "pruned": len(stale)}
-    telemetry.record("copy", summary, domain=DOMAIN, cloud=telemetry.cloud_of(dst_fs),
+    telemetry.record("copy", summary, domain=domain, cloud=telemetry.cloud_of(dst_fs),
                      seconds=time.monotonic() - started)
     return summary
 

@@ -12,70 +12,123 @@ from pathlib import Path
 
 import pytest
 
-from tests.airflow.integrity.conftest import DAGS, REPO
+from tests.airflow.integrity.conftest import DAGS, REPO, SHIPPED
 
-EXPECTED = {
-    "call_records_ingest": "@hourly",
-    "distribute_curated": "asset",
-    "customer_360": "daily+asset",
-}
-OWNER = "call-analytics-team"
 DAG_FILES = sorted(DAGS.glob("*.py"))
 HEAVY = ("pyarrow", "duckdb", "boto3", "botocore", "google.cloud", "azure.storage", "hvac", "numpy", "pandas")
+CONTRACTS = sorted(p.stem for p in (DAGS / "domains").glob("*.yaml"))
+
+
+def _expected(domains: list[str]) -> set[str]:
+    """Per domain its ingest and distribute DAG (<dataset>_...); customer_360 with call_analytics."""
+    import yaml
+
+    out = set()
+    for name in domains:
+        dataset = yaml.safe_load((DAGS / "domains" / f"{name}.yaml").read_text(encoding="utf-8"))["dataset"]
+        out |= {f"{dataset}_ingest", f"{dataset}_distribute"}
+    return out | ({"customer_360"} if "call_analytics" in domains else set())
+
+
+def test_the_shipped_dag_ids():
+    """The ids the README, the demo and the alerts name (call_records_ingest kept its id)."""
+    assert _expected(["call_analytics", "agent_performance"]) == {
+        "call_records_ingest", "call_records_distribute", "customer_360", "agent_events_ingest",
+        "agent_events_distribute"}
 
 
 def test_every_dag_imports_without_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == set(EXPECTED)
+    assert set(dagbag.dag_ids) == _expected(sorted(SHIPPED))
 
 
-def test_each_dag_file_defines_one_dag(dagbag):
-    files = {Path(dag.fileloc).name for dag in dagbag.dags.values()}
+def test_unset_option_gives_every_contract(bag_for):
+    """A bare local Airflow (no callcenter.domains) shows every contract's DAGs."""
+    bag = bag_for(None)
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == _expected(CONTRACTS)
+
+
+@pytest.mark.parametrize("domain", CONTRACTS)
+def test_one_configured_domain_gets_only_its_dags(bag_for, domain):
+    bag = bag_for({domain: {"owner": f"{domain}-team", "classification": "internal"}})
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == _expected([domain])
+    for dag in bag.dags.values():
+        assert domain in dag.tags and "internal" in dag.tags
+        assert {t.owner for t in dag.tasks} == {f"{domain}-team"}
+
+
+def test_a_domain_without_contract_is_skipped_not_an_import_error(bag_for):
+    bag = bag_for({"no_such_domain": {"owner": "x", "classification": "pii"}, **SHIPPED})
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == _expected(sorted(SHIPPED))
+
+
+def test_each_dag_file_defines_a_dag(bag_for):
+    files = {Path(dag.fileloc).name for dag in bag_for(None).dags.values()}
     assert files == {p.name for p in DAG_FILES}
 
 
-@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
-def test_owner_tags_and_retries(dagbag, dag_id):
-    dag = dagbag.dags[dag_id]
-    assert "call_analytics" in dag.tags and len(dag.tags) >= 2
-    assert dag.catchup is False
-    assert dag.max_active_runs == 1
-    for task in dag.tasks:
-        assert task.owner == OWNER, task.task_id
-        assert task.retries >= 2, task.task_id
-        assert task.retry_exponential_backoff >= 2, task.task_id
-        assert timedelta(0) < task.retry_delay <= timedelta(minutes=5), task.task_id
-        assert task.max_retry_delay is not None and task.max_retry_delay >= task.retry_delay, task.task_id
-        assert task.execution_timeout is not None, task.task_id
+def test_owner_tags_and_retries(dagbag):
+    for dag in dagbag.dags.values():
+        domain = next(d for d in SHIPPED if d in dag.tags)
+        owner, classification = SHIPPED[domain]["owner"], SHIPPED[domain]["classification"]
+        assert ("pii-masked" if classification == "pii" else classification) in dag.tags, dag.dag_id
+        assert dag.catchup is False
+        assert dag.max_active_runs == 1
+        for task in dag.tasks:
+            assert task.owner == owner, task.task_id
+            assert task.retries >= 2, task.task_id
+            assert task.retry_exponential_backoff >= 2, task.task_id
+            assert timedelta(0) < task.retry_delay <= timedelta(minutes=5), task.task_id
+            assert task.max_retry_delay is not None and task.max_retry_delay >= task.retry_delay, task.task_id
+            assert task.execution_timeout is not None, task.task_id
 
 
-@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
-def test_schedule_is_explicit(dagbag, dag_id):
-    dag = dagbag.dags[dag_id]
-    if EXPECTED[dag_id] == "asset":
-        from callcenter.layout import CURATED_ASSET, DISTRIBUTE_BACKLOG_ASSET
+def _names(domain: str):
+    import yaml
+    from callcenter.layout import Names
 
-        # a new ingest, or the rest an earlier run carried over (runtime.carry_over)
-        names = [asset.name for asset in dag.schedule.objects]
-        assert names == [CURATED_ASSET, DISTRIBUTE_BACKLOG_ASSET]
-    elif EXPECTED[dag_id] == "daily+asset":  # details in test_schedules.py
-        from airflow.sdk import AssetOrTimeSchedule
-
-        assert isinstance(dag.timetable, AssetOrTimeSchedule)
-    else:
-        assert dag.schedule == EXPECTED[dag_id]
+    return Names(domain, yaml.safe_load((DAGS / "domains" / f"{domain}.yaml").read_text(encoding="utf-8"))["dataset"])
 
 
-def test_ingest_emits_the_asset_distribute_waits_for(dagbag):
-    from callcenter.layout import CURATED_ASSET
+@pytest.mark.parametrize("domain", sorted(SHIPPED))
+def test_schedules_are_explicit(dagbag, domain):
+    names = _names(domain)
+    assert dagbag.dags[names.ingest_dag_id].schedule == "@hourly"
+    # distribute: a new ingest of ITS domain, or the rest an earlier run carried over (runtime.carry_over)
+    objects = [asset.name for asset in dagbag.dags[names.distribute_dag_id].schedule.objects]
+    assert objects == [f"{domain}.curated_{names.dataset}", f"{domain}.{names.dataset}_distribute_backlog"]
+    # details of customer_360's in test_schedules.py
+    from airflow.sdk import AssetOrTimeSchedule
 
-    reconcile = dagbag.dags["call_records_ingest"].get_task("reconcile")
-    assert [o.name for o in reconcile.outlets] == [CURATED_ASSET]
+    assert isinstance(dagbag.dags["customer_360"].timetable, AssetOrTimeSchedule)
 
 
-def test_one_failed_export_does_not_hold_back_the_others(dagbag):
+@pytest.mark.parametrize("domain", sorted(SHIPPED))
+def test_ingest_emits_the_asset_its_distribute_waits_for(dagbag, domain):
+    names = _names(domain)
+    reconcile = dagbag.dags[names.ingest_dag_id].get_task("reconcile")
+    assert [o.name for o in reconcile.outlets] == [names.curated_asset]
+
+
+def test_ingest_reads_only_the_contracts_formats(dagbag):
+    """agent_performance ships CSV: its find_exports keeps .csv; call_analytics's JSON lines only."""
+    from callcenter.layout import export_suffixes
+
+    assert ".csv" in export_suffixes(("csv", "jsonl")) and ".csv" not in export_suffixes(("jsonl",))
+    import inspect
+
+    find = dagbag.dags["agent_events_ingest"].get_task("find_exports").python_callable
+    closure = inspect.getclosurevars(find).nonlocals
+    assert ".csv" in closure["suffixes"]
+
+
+@pytest.mark.parametrize("domain", sorted(SHIPPED))
+def test_one_failed_export_does_not_hold_back_the_others(dagbag, domain):
     """reconcile publishes the succeeded exports (all_done); a later task turns the run red."""
-    dag = dagbag.dags["call_records_ingest"]
+    dag = dagbag.dags[_names(domain).ingest_dag_id]
     assert dag.get_task("reconcile").trigger_rule == "all_done"
     check = dag.get_task("all_exports_ingested")
     assert check.trigger_rule == "all_done"
@@ -128,12 +181,13 @@ def test_ruff_airflow_rules_are_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_call_records_ingest_branches_between_worker_and_deferrable_spark(dagbag):
+@pytest.mark.parametrize("dag_id", ["call_records_ingest", "agent_events_ingest"])
+def test_ingest_branches_between_worker_and_deferrable_spark(dagbag, dag_id):
     """Issue 12: one branch per run; the Spark wait is deferred (no worker slot); both
     engines feed the same reconcile, which runs whichever branch was skipped."""
     from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
 
-    dag = dagbag.dags["call_records_ingest"]
+    dag = dagbag.dags[dag_id]
     assert dag.get_task("choose_engine").downstream_task_ids == {"ingest_export", "spark_plan"}
     spark = dag.get_task("spark_ingest")
     assert isinstance(spark, EmrServerlessStartJobOperator) and spark.deferrable is True
@@ -148,9 +202,15 @@ def test_call_records_ingest_branches_between_worker_and_deferrable_spark(dagbag
 def test_customer_360_branches_a_backfill_to_spark(dagbag):
     from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
 
+    from callcenter.dataproc import DataprocBatchOperator
+
     dag = dagbag.dags["customer_360"]
-    assert dag.get_task("choose_engine").downstream_task_ids == {"build_day", "spark_plan"}
+    assert dag.get_task("choose_engine").downstream_task_ids == {"build_day", "spark_plan", "dataproc_plan"}
     job = dag.get_task("spark_build")
     assert isinstance(job, EmrServerlessStartJobOperator) and job.deferrable is True
-    assert dag.get_task("summarize").upstream_task_ids == {"build_day", "spark_results"}
+    # Dataproc (the Variable's "engine": "dataproc"): the batch's wait is deferred to the triggerer too.
+    batch = dag.get_task("dataproc_batch")
+    assert isinstance(batch, DataprocBatchOperator) and batch.execution_timeout.total_seconds() == 6 * 3600
+    assert dag.get_task("dataproc_results").upstream_task_ids == {"dataproc_batch", "dataproc_plan"}
+    assert dag.get_task("summarize").upstream_task_ids == {"build_day", "spark_results", "dataproc_results"}
     assert dag.get_task("summarize").trigger_rule == "none_failed_min_one_success"

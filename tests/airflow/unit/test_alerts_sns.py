@@ -119,7 +119,7 @@ def test_every_call_center_dag_and_task_alerts_on_failure():
     from callcenter.alerts import notify_failure
 
     bag = DagBag(dag_folder=str(DAGS))
-    assert sorted(bag.dags) == ["call_records_ingest", "customer_360", "distribute_curated"]
+    assert {"call_records_ingest", "call_records_distribute", "customer_360", "agent_events_ingest"} <= set(bag.dags)
     for dag in bag.dags.values():
         assert dag.on_failure_callback is notify_failure, dag.dag_id
         for task in dag.tasks:
@@ -146,7 +146,8 @@ def test_every_call_center_dag_alerts_when_a_run_misses_its_deadline():
         assert isinstance(alert.callback, AsyncCallback), dag.dag_id
         assert alert.callback.path == f"{notify_deadline_missed.__module__}.{notify_deadline_missed.__name__}"
         intervals[dag.dag_id] = alert.interval.total_seconds() / 60
-    assert intervals == {"call_records_ingest": 120, "distribute_curated": 120, "customer_360": 480}
+    # every domain's ingest and distribute: 120 min; customer_360 (a Spark backfill may take 6 h): 480
+    assert intervals == {d: 480 if d == "customer_360" else 120 for d in bag.dags} and "customer_360" in intervals
 
 
 def test_a_missed_deadline_reaches_the_topic_without_the_runs_conf(topic, monkeypatch):

@@ -14,11 +14,10 @@ from types import SimpleNamespace
 import pytest
 from airflow_probe import airflow_home, run_script, write_dag
 from callcenter import runtime
-from callcenter.layout import (
-    BACKLOG_KEY,
-    CUSTOMER_360_BACKLOG_ASSET,
-    DISTRIBUTE_BACKLOG_ASSET,
-)
+from callcenter.layout import BACKLOG_KEY, Names
+
+DISTRIBUTE_BACKLOG_ASSET = Names("call_analytics", "call_records").distribute_backlog_asset
+CUSTOMER_360_BACKLOG_ASSET = "call_analytics.customer_360_backlog"
 
 PROBE_DAG = '''
 from airflow.sdk import Asset, dag, task
@@ -121,7 +120,7 @@ def dagbag():
 
 
 @pytest.mark.parametrize(("dag_id", "picker", "asset"), [
-    ("distribute_curated", "partitions_to_copy", DISTRIBUTE_BACKLOG_ASSET),
+    ("call_records_distribute", "partitions_to_copy", DISTRIBUTE_BACKLOG_ASSET),
     ("customer_360", "days", CUSTOMER_360_BACKLOG_ASSET),
 ])
 def test_both_dags_carry_their_rest_over_on_an_asset_they_are_scheduled_on(dagbag, dag_id, picker, asset):

@@ -1,4 +1,4 @@
-"""distribute_curated's verify task compares what the copies hold (row counts read back
+"""A distribute DAG's verify task (runtime.verify_copies) compares what the copies hold (row counts read back
 from their Parquet footers) with the source, per cloud and partition, and fails the run
 without retry on a mismatch; `verified == files` alone no longer passes a short copy."""
 
@@ -11,11 +11,15 @@ from airflow_probe import DAGS
 
 @pytest.fixture(scope="module")
 def verify():
+    """The task of call_analytics's DAG, which delegates to runtime.verify_copies (every domain's)."""
     from airflow.dag_processing.dagbag import DagBag
+    from callcenter.runtime import verify_copies
 
-    bag = DagBag(dag_folder=str(DAGS / "distribute_curated.py"))
+    bag = DagBag(dag_folder=str(DAGS / "domain_pipelines.py"))
     assert not bag.import_errors, bag.import_errors
-    return bag.dags["distribute_curated"].get_task("verify").python_callable
+    task = bag.dags["call_records_distribute"].get_task("verify").python_callable
+    assert "verify_copies" in task.__code__.co_names
+    return verify_copies
 
 
 def _result(cloud: str, partition: str = "call_date=2026-11-20", **overrides) -> dict:

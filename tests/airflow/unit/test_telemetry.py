@@ -12,7 +12,9 @@ from pathlib import Path
 import pyarrow.fs as pafs
 import pytest
 from callcenter import tasks, telemetry
-from callcenter.layout import DOMAIN, Layout
+from callcenter.layout import Layout
+
+DOMAIN = "call_analytics"  # tasks.ingest_export/copy_partition default
 from helpers import good_record, line
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
