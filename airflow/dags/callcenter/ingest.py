@@ -1,4 +1,8 @@
-"""Ingest one JSON-lines file of call records into masked, date-partitioned Parquet.
+"""Ingest one export (JSON lines or CSV) of a domain into masked, date-partitioned Parquet.
+
+The domain's contract (callcenter.domain, airflow/dags/domains/<domain>.yaml)
+names the fields, their rules and masks, the unique field and the partition;
+call_analytics is the default so older call sites keep working.
 
     records_in == curated + quarantined, or the run raises and publishes nothing.
 
@@ -32,27 +36,31 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from callcenter.contract import CURATED_SCHEMA, MAX_LINE_BYTES, PARTITION_COLUMN, Reason
+from callcenter.contract import MAX_LINE_BYTES, Reason
 from callcenter.dedup import first_occurrence
-from callcenter.masking import check_key, hash_email, hash_name, phone_last4, redact_notes, redact_structured
-from callcenter.reader import DEFAULT_BATCH_BYTES, FieldExtractor, LineBatch, decode_utf8, iter_line_batches
+from callcenter.domain import ContractError, DomainContract
+from callcenter.domain import load as load_contract
+from callcenter.masking import check_key, mask_field, redact_structured
+from callcenter.reader import (
+    DEFAULT_BATCH_BYTES,
+    CsvBatch,
+    FieldExtractor,
+    LineBatch,
+    decode_utf8,
+    iter_csv_batches,
+    iter_line_batches,
+)
 from callcenter.validation import Validated, validate
 
 STAGING_DIR = "_staging"  # leading underscore: pyarrow datasets and Glue skip it
-# Columns with few distinct values per file benefit from dictionary pages; for
+# Parquet layout per contract (DomainContract.dictionary_columns/statistics_columns):
+# dictionary pages only on columns with few distinct values per file; for
 # near-unique ones (call_id, e-mail pseudonyms, notes) trying costs time for nothing.
-# customer_id counts as near-unique: in a day's partition of the bench input a
-# dictionary made it slower (95 vs 59 ns/row) and larger (4.4 vs 3.4 B/row). On
-# the demo's day (~5 calls per customer) the file is 1.3% larger without it.
-# Min/max statistics only where readers prune on them; on near-unique strings
-# (ids, pseudonyms, notes) they cost write time and prune nothing.
-STATISTICS_COLUMNS = ["customer_id", "agent_id", "call_start_time", "duration", "sentiment"]
+# call_analytics' customer_id counts as near-unique: in a day's partition of the
+# bench input a dictionary made it slower (95 vs 59 ns/row) and larger (4.4 vs
+# 3.4 B/row). Min/max statistics only where readers prune on them; on
+# near-unique strings (pseudonyms, notes) they cost write time and prune nothing.
 QUARANTINE_RAW_CHARS = 64
-_QUARANTINE_RAW_FIELDS = ("call_id", "customer_id", "agent_id", "call_start_time", "duration", "sentiment")
-DICTIONARY_COLUMNS = ["customer_name_hash", "customer_phone_last4", "agent_id"]
-
-
-FILE_SCHEMA = CURATED_SCHEMA.remove(CURATED_SCHEMA.get_field_index(PARTITION_COLUMN))
 
 
 class ReconciliationError(RuntimeError):
@@ -125,8 +133,10 @@ class _PartitionWriter:
     ROW_GROUP_ROWS = 128_000
     FLUSH_ROWS = 256_000  # all dates together
 
-    def __init__(self, fs: pafs.FileSystem, root: str, prefix: str) -> None:
+    def __init__(self, fs: pafs.FileSystem, root: str, prefix: str, contract: DomainContract | None = None) -> None:
         self._fs, self._root, self._prefix = fs, root, prefix
+        self._contract = contract or load_contract()
+        self._column = self._contract.partition_column
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: dict[str, list[pa.Table]] = {}
         self._pending_rows: dict[str, int] = {}
@@ -135,18 +145,18 @@ class _PartitionWriter:
     def write(self, table: pa.Table) -> None:
         # Rows must arrive grouped by date (_curate orders them so); a table that
         # is not is sorted here, one sort and then zero-copy slices per date.
-        days = table.column(PARTITION_COLUMN).combine_chunks()
+        days = table.column(self._column).combine_chunks()
         runs = pc.run_end_encode(days)
         if len(runs.values) != len(pc.unique(runs.values)):
             table = table.take(pc.sort_indices(days))
-            days = table.column(PARTITION_COLUMN).combine_chunks()
+            days = table.column(self._column).combine_chunks()
             runs = pc.run_end_encode(days)
         ends = runs.run_ends.to_pylist()
         values = runs.values.to_pylist()
-        body = table.drop_columns([PARTITION_COLUMN])  # the folder name carries it (hive layout)
+        body = table.drop_columns([self._column])  # the folder name carries it (hive layout)
         start = 0
         for day, end in zip(values, ends, strict=True):
-            name = f"{PARTITION_COLUMN}={day.isoformat()}"
+            name = f"{self._column}={day.isoformat()}"
             self._pending.setdefault(name, []).append(body.slice(start, end - start))
             self._pending_rows[name] = self._pending_rows.get(name, 0) + end - start
             if self._pending_rows[name] >= self.ROW_GROUP_ROWS:
@@ -167,10 +177,10 @@ class _PartitionWriter:
             self._fs.create_dir(f"{self._root}/{name}", recursive=True)
             writer = pq.ParquetWriter(
                 self._fs.open_output_stream(path),
-                FILE_SCHEMA,
+                self._contract.file_schema,
                 compression="zstd",
-                use_dictionary=DICTIONARY_COLUMNS,
-                write_statistics=STATISTICS_COLUMNS,
+                use_dictionary=self._contract.dictionary_columns,
+                write_statistics=self._contract.statistics_columns,
             )
             self._writers[name], self.files[name] = writer, path
         writer.write_table(pa.concat_tables(parts), row_group_size=self.ROW_GROUP_ROWS)
@@ -191,7 +201,7 @@ class _PartitionWriter:
 
 
 def _curated_order(checked: Validated, valid: pa.Array) -> pa.Array:
-    """Indices of the valid rows, grouped by call date (stable within a date).
+    """Indices of the valid rows, grouped by partition date (stable within a date).
 
     Taking each needed column once in this order replaces a filter of every
     column followed by the writer's sort-and-take of the whole table.
@@ -201,7 +211,7 @@ def _curated_order(checked: Validated, valid: pa.Array) -> pa.Array:
         return pa.array(keep)
     # Microseconds since the epoch, floor-divided into days as the date32 cast
     # does (and if they ever disagreed, the writer would sort instead).
-    micros = checked.call_start_time.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    micros = checked.partition_time.cast(pa.int64()).to_numpy(zero_copy_only=False)
     days = micros[keep] // 86_400_000_000
     lo = int(days.min())
     if int(days.max()) - lo < 1 << 15:  # the usual case: a radix sort on int16
@@ -212,71 +222,71 @@ def _curated_order(checked: Validated, valid: pa.Array) -> pa.Array:
 
 
 def _curate(batch_cols: dict[str, pa.Array], checked: Validated, valid: pa.Array, key: bytes,
-            timer: _Timer = _NO_TIMER) -> pa.Table:
-    """Masked valid rows, ordered by call date (see _PartitionWriter.write).
+            timer: _Timer = _NO_TIMER, contract: DomainContract | None = None) -> pa.Table:
+    """Masked valid rows in the contract's curated schema, ordered by partition
+    date (see _PartitionWriter.write).
 
     Timed in parts, as masking is where most of the per-record Python is:
     gather (rows in date order), pseudonymise (keyed BLAKE2b per distinct
-    value) and redact (regexes over notes); the rest counts as mask.
+    value) and redact (regexes over free text); the rest counts as mask.
     """
+    contract = contract or load_contract()
     with timer.stage("mask:gather"):
         idx = _curated_order(checked, valid)
 
         def take(arr: pa.Array) -> pa.Array:
             return pc.take(arr, idx)
 
-        ts = take(checked.call_start_time)
-        cols = {name: take(batch_cols[name]) for name in
-                ("call_id", "customer_id", "customer_name", "customer_email", "agent_id", "notes")}
-        digits, duration, sentiment = take(checked.phone_digits), take(checked.duration), take(checked.sentiment)
-    with timer.stage("mask:pseudonymise"):
-        name_hash, email_hash = hash_name(cols["customer_name"], key), hash_email(cols["customer_email"], key)
-    with timer.stage("mask:redact"):
-        notes = redact_notes(cols["notes"])
-    return pa.table(
-        {
-            "call_id": cols["call_id"],
-            "customer_id": cols["customer_id"],
-            "customer_name_hash": name_hash,
-            "customer_phone_last4": phone_last4(digits),
-            "customer_email_hash": email_hash,
-            "agent_id": cols["agent_id"],
-            "call_start_time": ts,
-            "duration": duration,
-            "sentiment": sentiment,
-            "notes_redacted": notes,
-            "call_date": ts.cast(pa.date32()),
-        },
-        schema=CURATED_SCHEMA,
-    )
+        # Typed values for timestamps and numbers; text types as delivered;
+        # pii fields as (raw, typed) for their mask. Dropped fields are not read.
+        out: dict[str, object] = {
+            spec.output: (take(batch_cols[spec.name]), take(checked.values[spec.name])) if spec.pii
+            else take(checked.values[spec.name] if spec.type in _TYPED else batch_cols[spec.name])
+            for spec in contract.fields if spec.output is not None}
+    for spec in contract.pii_fields:
+        if spec.output is not None:
+            with timer.stage(_MASK_STAGES.get(spec.mask or "", "mask")):
+                out[spec.output] = mask_field(spec, *out[spec.output], key)  # type: ignore[misc]
+    out[contract.partition_column] = out[contract.field(contract.partition_field).output].cast(pa.date32())  # type: ignore[union-attr]
+    return pa.table(out, schema=contract.curated_schema)
+
+
+_TYPED = ("timestamp", "integer", "number")
+_MASK_STAGES = {"keyed_hash": "mask:pseudonymise", "redact": "mask:redact"}
+
+
+def _quarantine_order(contract: DomainContract) -> list:
+    # Ids first (what a producer searches for), then the other fields in contract order.
+    return sorted(contract.fields, key=lambda f: f.type != "id")
 
 
 def _quarantine_rows(
-    batch_cols: dict[str, pa.Array] | None, checked: Validated, picked: np.ndarray, key: bytes
+    batch_cols: dict[str, pa.Array] | None, checked: Validated, picked: np.ndarray, key: bytes,
+    contract: DomainContract | None = None, redact_quarantine: bool = True,
 ) -> list[dict[str, object]]:
     """Masked view of rejected records: producers can find and fix them by line
-    number, but the quarantine never stores the raw PII it could not validate."""
+    number, but the quarantine never stores the raw PII it could not validate:
+    pii fields appear only in their curated masked form (dropped ones not at all).
+
+    Other fields are kept capped at QUARANTINE_RAW_CHARS. With
+    redact_quarantine (the default, and what every `classification: pii`
+    domain gets) they also lose any e-mail or phone number typed into the wrong
+    field (review V2); ids and timestamps in their own shape keep their digits
+    (masking.redact_structured). Without it (internal/public domains, which
+    declare no pii field) they are kept as delivered, for the producer to debug."""
     if batch_cols is None or len(picked) == 0:
         return [{} for _ in picked]
+    contract = contract or load_contract()
     idx = pa.array(picked)
-    take = {name: pc.take(arr, idx) for name, arr in batch_cols.items()}
-    # Structured fields are kept (capped) so producers can debug them, minus
-    # any e-mail or phone number typed into the wrong field (review V2); ids and
-    # timestamps in their own shape keep their digits (masking.redact_structured).
-    raw = {name: redact_structured(pc.utf8_slice_codeunits(take[name], 0, QUARANTINE_RAW_CHARS), name)
-           for name in _QUARANTINE_RAW_FIELDS}
-    masked = {
-        "call_id": raw["call_id"],
-        "customer_id": raw["customer_id"],
-        "agent_id": raw["agent_id"],
-        "customer_name_hash": hash_name(take["customer_name"], key),
-        "customer_phone_last4": phone_last4(pc.take(checked.phone_digits, idx)),
-        "customer_email_hash": hash_email(take["customer_email"], key),
-        "call_start_time": raw["call_start_time"],
-        "duration": raw["duration"],
-        "sentiment": raw["sentiment"],
-        "notes_redacted": redact_notes(take["notes"]),
-    }
+    masked: dict[str, pa.Array] = {}
+    for spec in _quarantine_order(contract):
+        raw = pc.take(batch_cols[spec.name], idx)
+        if spec.pii:
+            if spec.output is not None:
+                masked[spec.output] = mask_field(spec, raw, pc.take(checked.values[spec.name], idx), key)
+            continue
+        capped = pc.utf8_slice_codeunits(raw, 0, QUARANTINE_RAW_CHARS)
+        masked[spec.name] = redact_structured(capped, spec.name, spec.type) if redact_quarantine else capped
     return pa.table(masked).to_pylist()
 
 
@@ -293,10 +303,25 @@ def ingest(
     threads: int = 1,
     timings: dict[str, float] | None = None,
     on_batch: Callable[[int], None] | None = None,
+    contract: DomainContract | None = None,
+    fmt: str | None = None,
+    redact_quarantine: bool = True,
 ) -> IngestResult:
     """Validate, mask and write one input. `source` is a path on `in_fs` or an
-    open binary stream; `source_id` names it in outputs (defaults to the path)."""
+    open binary stream; `source_id` names it in outputs (defaults to the path).
+
+    `contract` defaults to call_analytics. `fmt` (jsonl or csv) defaults to the
+    path's suffix (.jsonl/.json/.ndjson, .csv), or for a stream to the
+    contract's first format; a format the contract does not list is refused
+    (ContractError, before anything is written). `redact_quarantine`: see
+    _quarantine_rows (H2's DAGs pass classification == "pii")."""
     check_key(key)
+    contract = contract or load_contract()
+    if fmt is None:
+        fmt = contract.format_of(source) if isinstance(source, str) else contract.formats[0]
+    elif fmt not in contract.formats:
+        raise ContractError(f"{source_id or source}: format {fmt!r} is not accepted by domain "
+                            f"{contract.domain} (formats: {', '.join(contract.formats)} in {contract.path})")
     if isinstance(source, str):
         in_fs = in_fs or pafs.LocalFileSystem()
         source_id = source_id or source
@@ -315,21 +340,30 @@ def ingest(
     out_fs.create_dir(f"{quarantine_dir}/{STAGING_DIR}", recursive=True)
     journal = journal_path(out_dir, prefix)
     roll_forward(out_fs, journal)  # an earlier run of this source died mid-publish
-    writer = _PartitionWriter(out_fs, staging, prefix)
-    extractor = FieldExtractor(threads=threads)
-    call_ids = CallIds(out_fs, out_dir, prefix)
+    writer = _PartitionWriter(out_fs, staging, prefix, contract)
+    extractor = FieldExtractor(threads=threads, fields=contract.names)
+    call_ids = CallIds(out_fs, out_dir, prefix, contract) if contract.unique else None
     publishing = False
     try:
         with _open(source, in_fs) as stream, out_fs.open_output_stream(q_staged) as q_out:
-            batches = iter_line_batches(stream, batch_bytes)
+            batches: Iterator[LineBatch | CsvBatch] = (
+                iter_csv_batches(stream, contract.names, batch_bytes) if fmt == "csv"
+                else iter_line_batches(stream, batch_bytes))
             while True:
                 with timer.stage("read"):
-                    lb = next(batches, None)
-                if lb is None:
+                    batch = next(batches, None)
+                if batch is None:
                     break
-                _ingest_batch(lb, result, writer, extractor, q_out, key, timer, call_ids)
+                if isinstance(batch, CsvBatch):
+                    _ingest_records(batch.columns, batch.status, batch.line_nos, batch.rejected, result, writer,
+                                    q_out, key, timer, call_ids, contract, redact_quarantine)
+                    size = len(batch.line_nos)
+                else:
+                    _ingest_batch(batch, result, writer, extractor, q_out, key, timer, call_ids, contract,
+                                  redact_quarantine)
+                    size = len(batch.lines)
                 if on_batch is not None:
-                    on_batch(len(lb.lines))
+                    on_batch(size)
         with timer.stage("write"):  # flushes the rows still buffered
             writer.close()
         reconcile(result.records_in, result.curated, result.quarantined, source_id)
@@ -363,55 +397,78 @@ def _open(source: str | BinaryIO, fs: pafs.FileSystem | None) -> Iterator[Binary
 
 
 def _ingest_batch(lb: LineBatch, result: IngestResult, writer: _PartitionWriter, extractor: FieldExtractor,
-                  q_out: pa.NativeFile, key: bytes, timer: _Timer, call_ids: CallIds | None = None) -> None:
-    q_records: list[dict[str, object]] = []
-    for line_no in lb.too_long_line_nos:
-        q_records.append({"line": line_no, "reason": Reason.LINE_TOO_LONG})
-    curated_n = 0
+                  q_out: pa.NativeFile, key: bytes, timer: _Timer, call_ids: CallIds | None = None,
+                  contract: DomainContract | None = None, redact_quarantine: bool = True) -> None:
+    """One block of JSON lines: decode, extract the contract's fields, then
+    the format-independent part (_ingest_records)."""
+    rejected = [(line_no, Reason.LINE_TOO_LONG) for line_no in lb.too_long_line_nos]
     n = len(lb.lines)
-    if n:
-        with timer.stage("read"):
-            lines, bad_utf8 = decode_utf8(lb.lines)
-        with timer.stage("parse"):
-            cols, status = extractor.extract(lines)
+    if not n:
+        _ingest_records(None, None, np.zeros(0, dtype=np.int64), rejected, result, writer, q_out, key, timer,
+                        call_ids, contract, redact_quarantine)
+        return
+    with timer.stage("read"):
+        lines, bad_utf8 = decode_utf8(lb.lines)
+    with timer.stage("parse"):
+        cols, status = extractor.extract(lines)
+    with timer.stage("validate"):
+        status = pc.if_else(pa.array(bad_utf8), pa.scalar(Reason.INVALID_UTF8), status)
+        # Lines over the limit that fit inside one block were parsed anyway;
+        # the contract still rejects them.
+        oversized = pc.greater(pc.binary_length(lb.lines), MAX_LINE_BYTES)
+        status = pc.if_else(oversized, pa.scalar(Reason.LINE_TOO_LONG), status)
+    line_nos = np.arange(lb.first_line_no, lb.first_line_no + n, dtype=np.int64)
+    _ingest_records(cols, status, line_nos, rejected, result, writer, q_out, key, timer, call_ids, contract,
+                    redact_quarantine)
+
+
+def _ingest_records(cols: dict[str, pa.Array] | None, status: pa.Array | None, line_nos: np.ndarray,
+                    rejected: list[tuple[int, str]], result: IngestResult, writer: _PartitionWriter,
+                    q_out: pa.NativeFile, key: bytes, timer: _Timer, call_ids: CallIds | None,
+                    contract: DomainContract | None, redact_quarantine: bool) -> None:
+    """Validate, dedup, mask, write and quarantine one batch of records.
+
+    `status` is null for a record that parsed, "blank" for a blank JSON line
+    (not a record), else a line-level reason; `rejected` are records that
+    never reached columns (line_too_long, a CSV row of the wrong width)."""
+    contract = contract or load_contract()
+    q_records: list[dict[str, object]] = [{"line": line_no, "reason": reason} for line_no, reason in rejected]
+    curated_n = 0
+    n = len(line_nos)
+    if n and cols is not None and status is not None:
         with timer.stage("validate"):
-            checked = validate(cols)
-            status = pc.if_else(pa.array(bad_utf8), pa.scalar(Reason.INVALID_UTF8), status)
-            # Lines over the limit that fit inside one block were parsed anyway;
-            # the contract still rejects them.
-            oversized = pc.greater(pc.binary_length(lb.lines), MAX_LINE_BYTES)
-            status = pc.if_else(oversized, pa.scalar(Reason.LINE_TOO_LONG), status)
+            checked = validate(cols, contract=contract)
             blank = pc.fill_null(pc.equal(status, "blank"), False)
             reasons = pc.coalesce(status, checked.reasons)
             valid = pc.fill_null(pc.is_null(reasons), False)
         if call_ids is not None:
             with timer.stage("dedup"):
-                dup = call_ids.duplicates(cols["call_id"], checked.call_start_time, valid)
+                dup = call_ids.duplicates(cols[call_ids.field], checked.partition_time, valid)
                 if dup is not None:
-                    reasons = pc.if_else(dup, pa.scalar(Reason.DUPLICATE_CALL_ID), reasons)
+                    reasons = pc.if_else(dup, pa.scalar(contract.duplicate_reason), reasons)
                     valid = pc.and_(valid, pc.invert(dup))
         with timer.stage("validate"):
-            rejected = pc.and_(pc.invert(valid), pc.invert(blank))
+            rejected_rows = pc.and_(pc.invert(valid), pc.invert(blank))
         with timer.stage("mask"):
-            table = _curate(cols, checked, valid, key, timer)
+            table = _curate(cols, checked, valid, key, timer, contract)
             curated_n = table.num_rows
         with timer.stage("write"):
             if curated_n:
                 writer.write(table)
         with timer.stage("quarantine"):
-            picked = pc.indices_nonzero(rejected).to_numpy()
+            picked = pc.indices_nonzero(rejected_rows).to_numpy()
             if len(picked):
-                rows = _quarantine_rows(cols, checked, picked, key)
+                rows = _quarantine_rows(cols, checked, picked, key, contract, redact_quarantine)
                 reason_list = pc.take(reasons, pa.array(picked)).to_pylist()
                 parsed = pc.take(status, pa.array(picked)).to_pylist()
                 for i, row, reason, st in zip(picked, rows, reason_list, parsed, strict=True):
-                    rec: dict[str, object] = {"line": lb.first_line_no + int(i), "reason": reason}
-                    if st is None:  # the line parsed; keep its masked fields
+                    rec: dict[str, object] = {"line": int(line_nos[i]), "reason": reason}
+                    if st is None:  # the record parsed; keep its masked fields
                         rec.update(row)
                     q_records.append(rec)
-        records = n - int(pc.sum(blank).as_py() or 0) + len(lb.too_long_line_nos)
+        records = n - int(pc.sum(blank).as_py() or 0) + len(rejected)
     else:
-        records = len(lb.too_long_line_nos)
+        records = len(rejected)
     with timer.stage("quarantine"):
         for rec in q_records:
             rec["source"] = result.source_id
@@ -422,7 +479,8 @@ def _ingest_batch(lb: LineBatch, result: IngestResult, writer: _PartitionWriter,
             q_out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in q_records).encode("utf-8"))
     # Checked per batch as well as at the end, so a bug surfaces at the batch
     # that caused it, before any of that batch's rows are published.
-    reconcile(records, curated_n, len(q_records), f"{result.source_id} line {lb.first_line_no}")
+    first = int(line_nos[0]) if n else (rejected[0][0] if rejected else 0)
+    reconcile(records, curated_n, len(q_records), f"{result.source_id} line {first}")
     result.records_in += records
     result.curated += curated_n
     result.quarantined += len(q_records)
@@ -531,8 +589,9 @@ def _read_back(fs: pafs.FileSystem, parquet_paths: list[str], quarantine_path: s
 
 
 class CallIds:
-    """duplicate_call_id (review V6): a call_id seen earlier in this export, or
-    present in another source's file of the same curated partition.
+    """duplicate_<unique> (review V6; call_analytics: duplicate_call_id): a value
+    of the contract's unique field seen earlier in this export, or present in
+    another source's file of the same curated partition.
 
     Set operations run in C (set.intersection/update over a batch's list), the
     per-row mask is one pc.is_in against the few hits. Memory: this export's
@@ -541,15 +600,19 @@ class CallIds:
     one row group of the call_id column at a time (measured in pipeline_bench).
     """
 
-    def __init__(self, fs: pafs.FileSystem, out_dir: str, prefix: str) -> None:
+    def __init__(self, fs: pafs.FileSystem, out_dir: str, prefix: str,
+                 contract: DomainContract | None = None) -> None:
+        contract = contract or load_contract()
         self._fs, self._out_dir, self._own = fs, out_dir, f"{prefix}.parquet"
+        self.field = contract.unique or ""  # non-pii by contract rule: stored as delivered
+        self._partition_column = contract.partition_column
         self._seen: set[str] = set()
         self._others: dict[object, set[str]] = {}
 
     def _other_ids(self, day: object) -> set[str]:
         if day not in self._others:
             ids: set[str] = set()
-            folder = f"{self._out_dir}/{PARTITION_COLUMN}={day.isoformat()}"  # type: ignore[attr-defined]
+            folder = f"{self._out_dir}/{self._partition_column}={day.isoformat()}"  # type: ignore[attr-defined]
             for info in self._fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True)):
                 # A re-export of the same source replaces its own file: not a duplicate.
                 if info.type != pafs.FileType.File or info.base_name == self._own \
@@ -557,7 +620,7 @@ class CallIds:
                     continue
                 try:
                     with self._fs.open_input_file(info.path) as f:
-                        for batch in pq.ParquetFile(f).iter_batches(columns=["call_id"]):
+                        for batch in pq.ParquetFile(f).iter_batches(columns=[self.field]):
                             ids.update(batch.column(0).to_pylist())
                 except FileNotFoundError:
                     continue  # deleted since the listing (that source left the partition)

@@ -20,6 +20,7 @@ from callcenter.contract import (
     HASH_KEY_MIN_BYTES,
     PHONE_FORMATTING_CHARS,
 )
+from callcenter.domain import FieldSpec
 
 # Over-redaction is the safe failure mode: an order number that looks like a
 # phone number is redacted too. Emails are redacted first because they may
@@ -242,20 +243,41 @@ _ID_FIELDS = ("call_id", "customer_id", "agent_id")
 _TIMESTAMP_HEAD = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
 
 
-def redact_structured(values: pa.Array, field: str) -> pa.Array:
+def redact_structured(values: pa.Array, field: str, kind: str | None = None) -> pa.Array:
     """A quarantined structured field with e-mails *and* phone numbers redacted.
 
     Values that are the field's own shape keep their digits so producers can
-    still find the record: an id that passes the id shape rule (ID_PII_PATTERN),
-    a timestamp that starts like one. Everything else (a phone shifted into
-    `duration`, an e-mail in `agent_id`) gets the full notes redaction."""
+    still find the record: an id (`kind` "id") that passes the id shape rule
+    (ID_PII_PATTERN), a timestamp that starts like one. Everything else (a phone
+    shifted into `duration`, an e-mail in `agent_id`) gets the full notes
+    redaction. `kind` is the contract type; without it, call_analytics' names."""
     from callcenter.contract import ID_PII_PATTERN  # contract imports nothing from here
 
-    if field in _ID_FIELDS:
+    if kind is None:
+        kind = "id" if field in _ID_FIELDS else "timestamp" if field == "call_start_time" else "text"
+    if kind == "id":
         own_shape = pc.invert(pc.fill_null(
             pc.match_substring_regex(values, ID_PII_PATTERN), False))
-    elif field == "call_start_time":
+    elif kind == "timestamp":
         own_shape = pc.fill_null(pc.match_substring_regex(values, _TIMESTAMP_HEAD), False)
     else:
         return redact_notes(values)
     return pc.if_else(own_shape, redact_emails(values), redact_notes(values))
+
+
+def mask_field(spec: FieldSpec, raw: pa.Array, typed: pa.Array, key: bytes) -> pa.Array:
+    """A pii field's curated column per its contract mask (never called for drop).
+
+    keyed_hash: keyed pseudonym of the normalised value (e-mails lower-cased and
+    trimmed, phones by their digits, anything else as a name: NFC, lower-cased,
+    blank -> null); last4: the last four digits of a phone, or characters of
+    any other value; redact: e-mails, phones and card/IBAN numbers replaced."""
+    if spec.mask == "keyed_hash":
+        if spec.type == "phone":
+            return _pseudonyms(typed, key, spec.hash_tag)
+        return _pseudonyms(raw, key, spec.hash_tag, normalize_email if spec.type == "email" else normalize_name)
+    if spec.mask == "last4":
+        return phone_last4(typed if spec.type == "phone" else pc.utf8_trim_whitespace(raw))
+    if spec.mask == "redact":
+        return redact_notes(raw)
+    raise ValueError(f"field {spec.name}: mask {spec.mask!r} has no curated column")

@@ -1,4 +1,4 @@
-"""Bounded, streaming reading of JSON-lines input and per-line field extraction.
+"""Bounded, streaming reading of JSON-lines and CSV input, and field extraction.
 
 Memory is bounded by `batch_bytes` (plus one line of carry-over, itself capped by
 MAX_LINE_BYTES), never by the input size: the reader holds one raw block at a
@@ -181,9 +181,11 @@ class FieldExtractor:
     precise reason rather than breaking the parse.
     """
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, fields: tuple[str, ...] = FIELDS) -> None:
         self._con = duckdb.connect(":memory:", config={"threads": threads})
-        struct = "{" + ",".join(f'"{f}":"VARCHAR"' for f in FIELDS) + "}"
+        self._fields = tuple(fields)
+        # Field names come from a checked contract (^[a-z][a-z0-9_]*$): safe inside the SQL literal.
+        struct = "{" + ",".join(f'"{f}":"VARCHAR"' for f in self._fields) + "}"
         # json_valid first: try() around json_transform costs ~6 us per row once
         # any row in the vector fails, while the guard costs ~0.3 us. The guard
         # picks the text (NULL when invalid) rather than wrapping the struct in a
@@ -211,7 +213,7 @@ class FieldExtractor:
             mask = np.zeros(len(lines), dtype=bool)
             mask[idx.to_numpy()] = True
             status = pc.replace_with_mask(status, pa.array(mask), pa.array(codes, pa.string()))
-        columns = {name: result.field(i) for i, name in enumerate(FIELDS)}
+        columns = {name: result.field(i) for i, name in enumerate(self._fields)}
         return columns, status
 
 
@@ -223,3 +225,120 @@ def _classify(text: str) -> str | None:
     except ValueError:
         return Reason.INVALID_JSON
     return None if isinstance(value, dict) else Reason.NOT_AN_OBJECT
+
+
+# --------------------------------------------------------------------------- CSV (RFC 4180)
+#: A CSV record whose column count differs from the header's. Quarantined with
+#: its record number only (no content: the columns cannot be told apart).
+TOO_MANY_COLUMNS = "too_many_columns"
+TOO_FEW_COLUMNS = "too_few_columns"
+
+
+@dataclass
+class CsvBatch:
+    """Contract columns (text) of one block of CSV records.
+
+    `line_nos` are record numbers: the header is 1, blank lines are not counted
+    (pyarrow's row numbering), so a record holding quoted newlines is one number.
+    `status` is null for a usable record, else invalid_utf8. `rejected` lists
+    (record number, reason) of records pyarrow could not split into the
+    header's columns; they carry no fields."""
+
+    columns: dict[str, pa.Array]
+    status: pa.Array
+    line_nos: np.ndarray
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _utf8(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """A binary column as text, plus a mask of values that were not UTF-8 (emptied)."""
+    try:
+        return values.cast(pa.string()), np.zeros(len(values), dtype=bool)
+    except pa.ArrowInvalid:
+        pass
+    bad = np.zeros(len(values), dtype=bool)  # rare path: find the values one by one
+    listed = values.to_pylist()
+    for i, raw in enumerate(listed):
+        try:
+            raw is None or raw.decode("utf-8")
+        except UnicodeDecodeError:
+            bad[i], listed[i] = True, b""
+    return pa.array(listed, pa.binary()).cast(pa.string()), bad
+
+
+def iter_csv_batches(stream: BinaryIO, fields: tuple[str, ...],
+                     batch_bytes: int = DEFAULT_BATCH_BYTES) -> Iterator[CsvBatch]:
+    """Stream CSV records (header row; quoted commas, quotes and newlines; BOM
+    and CRLF tolerated) as text columns of `fields`, about `batch_bytes` of
+    input at a time (pyarrow's streaming reader: one block in memory).
+
+    Columns the header lacks come back as nulls, so a missing required field
+    quarantines every record as missing:<field>; columns the contract does not
+    name are ignored (as unknown JSON keys are). Every value is read as bytes
+    and decoded per column, so one bad byte quarantines one record, not the file.
+    A single record larger than `batch_bytes` cannot be split by pyarrow: the
+    file fails with one line naming the limit.
+    """
+    import pyarrow.csv as pcsv
+
+    rejected: dict[int, str] = {}
+
+    def on_invalid(row: pcsv.InvalidRow) -> str:
+        # Called while pyarrow parses a block, before that block's batch is
+        # yielded: every bad record before a batch's rows is known by then.
+        if row.number is None:  # only unknown with use_threads=True
+            raise ValueError("CSV row number unknown")
+        rejected[row.number] = TOO_MANY_COLUMNS if row.actual_columns > row.expected_columns else TOO_FEW_COLUMNS
+        return "skip"
+
+    try:
+        reader = pcsv.open_csv(
+            stream,
+            read_options=pcsv.ReadOptions(use_threads=False, block_size=batch_bytes),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+            convert_options=pcsv.ConvertOptions(
+                column_types={name: pa.binary() for name in fields}, include_columns=list(fields),
+                include_missing_columns=True, strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):
+            return
+        raise
+    last = 1  # the header's record number
+    batches = iter(reader)
+    while True:
+        try:
+            batch = next(batches, None)
+        except pa.ArrowInvalid as exc:
+            if "straddl" in str(exc):
+                raise ValueError(f"a CSV record is longer than the {batch_bytes}-byte block "
+                                 "(raise batch_bytes for this source)") from None
+            raise
+        if batch is None:
+            break
+        n = batch.num_rows
+        # The batch's records are the next n numbers that are not rejected ones.
+        skipped = sorted(k for k in rejected if k > last)
+        numbers = np.arange(last + 1, last + 1 + n + len(skipped), dtype=np.int64)
+        if skipped:
+            numbers = numbers[~np.isin(numbers, np.array(skipped, dtype=np.int64))]
+        numbers = numbers[:n]
+        top = int(numbers[-1]) if n else last
+        done = [(k, rejected.pop(k)) for k in skipped if k < top]
+        columns: dict[str, pa.Array] = {}
+        bad = np.zeros(n, dtype=bool)
+        for name in fields:
+            col = batch.column(name)
+            if col.type == pa.null():  # a column the header lacks
+                columns[name] = pa.nulls(n, pa.string())
+                continue
+            columns[name], col_bad = _utf8(col)
+            bad |= col_bad
+        status = pa.nulls(n, pa.string())
+        if bad.any():
+            status = pc.if_else(pa.array(bad), pa.scalar(Reason.INVALID_UTF8), status)
+        last = top
+        yield CsvBatch(columns, status, numbers, done)
+    if rejected:  # bad records after the last good one
+        yield CsvBatch({name: pa.array([], pa.string()) for name in fields}, pa.array([], pa.string()),
+                       np.zeros(0, dtype=np.int64), sorted(rejected.items()))

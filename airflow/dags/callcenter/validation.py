@@ -1,4 +1,4 @@
-"""Column-wise validation of extracted call-record fields.
+"""Column-wise validation of extracted fields against a domain contract (callcenter.domain).
 
 Each rule produces a column holding its reason code where the rule fails and
 null elsewhere; the columns are then joined, so a record breaking several rules
@@ -16,16 +16,14 @@ import pyarrow.compute as pc
 
 from callcenter.contract import (
     ID_PII_PATTERN,
-    MAX_DURATION_S,
     PHONE_MAX_DIGITS,
     PHONE_MIN_DIGITS,
-    REQUIRED_IDS,
-    SENTIMENT_MAX,
-    SENTIMENT_MIN,
     TIMESTAMP_MAX_AHEAD_S,
     TIMESTAMP_MIN_ISO,
     Reason,
 )
+from callcenter.domain import DomainContract, FieldSpec
+from callcenter.domain import load as load_contract
 from callcenter.masking import phone_digits
 
 # Deliberately loose: one '@', no whitespace, a dot in the domain. Deliverability
@@ -42,10 +40,28 @@ FLOAT_PATTERN = r"^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 @dataclass
 class Validated:
     reasons: pa.Array  # string; null for a valid record
-    phone_digits: pa.Array
-    call_start_time: pa.Array  # timestamp[us, UTC]; meaningless where invalid
-    duration: pa.Array  # int32; 0 where invalid
-    sentiment: pa.Array  # float64; 0 where invalid
+    # Per field, the value the curated zone stores or masks: timestamps
+    # (timestamp[us, UTC]), integers, floats, phone digits; text types as given.
+    # Meaningless where the record is invalid.
+    values: dict[str, pa.Array]
+    partition_time: pa.Array  # the partition field's timestamps
+
+    # The call_analytics names of the typed columns, kept for older callers.
+    @property
+    def phone_digits(self) -> pa.Array:
+        return self.values["customer_phone"]
+
+    @property
+    def call_start_time(self) -> pa.Array:
+        return self.values["call_start_time"]
+
+    @property
+    def duration(self) -> pa.Array:
+        return self.values["duration"]
+
+    @property
+    def sentiment(self) -> pa.Array:
+        return self.values["sentiment"]
 
 
 class _Flags:
@@ -206,85 +222,128 @@ def _parse_floats(text: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 
 def validate(columns: dict[str, pa.Array], *, ts_min: datetime | None = None,
-             ts_max: datetime | None = None) -> Validated:
-    """Check every rule on every row; see CONTRACT.md for the rules and codes.
+             ts_max: datetime | None = None, contract: DomainContract | None = None) -> Validated:
+    """Check every rule of the contract (call_analytics by default) on every
+    row; see CONTRACT.md for the rules and codes. Rules run field by field in
+    contract order, so a record's codes come out in that order.
 
     Numeric and timestamp fields are deliberately not trimmed: JSON numbers never
     carry whitespace, and a padded value is a producer bug worth reporting.
     """
+    contract = contract or load_contract()
     # Chunked input (a column read from a table) is made contiguous once, so
     # every rule below works on plain arrays.
     columns = {name: arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
                for name, arr in columns.items()}
-    n = len(columns["call_id"])
+    n = len(next(iter(columns.values())))
     flags = _Flags(n)
+    window = (ts_min or datetime.fromisoformat(TIMESTAMP_MIN_ISO),
+              ts_max or datetime.now(UTC) + timedelta(seconds=TIMESTAMP_MAX_AHEAD_S))
+    values = {spec.name: _RULES[spec.type](flags, spec, columns[spec.name], window) for spec in contract.fields}
+    return Validated(reasons=flags.reasons(), values=values, partition_time=values[contract.partition_field])
 
-    for name in REQUIRED_IDS[:2]:  # call_id, customer_id
-        flags.add(_blank(columns[name]), Reason.missing(name))
-        flags.add(_pii_in_id(columns[name]), Reason.pii_in(name))
 
-    phone = columns["customer_phone"]
-    phone_missing = _blank(phone)
+def _missing_flag(flags: _Flags, spec: FieldSpec, missing: pa.Array) -> None:
+    if spec.required:
+        flags.add(missing, Reason.missing(spec.name))
+
+
+def _optional(spec: FieldSpec, missing: pa.Array, value: pa.Array) -> pa.Array:
+    # An optional field left blank is stored as null, not as the placeholder.
+    return value if spec.required else pc.if_else(missing, pa.scalar(None, value.type), value)
+
+
+def _check_id(flags: _Flags, spec: FieldSpec, values: pa.Array, window: tuple) -> pa.Array:
+    _missing_flag(flags, spec, _blank(values))
+    flags.add(_pii_in_id(values), Reason.pii_in(spec.name))
+    return values
+
+
+def _check_text(flags: _Flags, spec: FieldSpec, values: pa.Array, window: tuple) -> pa.Array:
+    if spec.required:
+        _missing_flag(flags, spec, _blank(values))
+    return values
+
+
+def _check_phone(flags: _Flags, spec: FieldSpec, phone: pa.Array, window: tuple) -> pa.Array:
+    missing = _blank(phone)
     digits = phone_digits(pc.fill_null(phone, ""))
     n_digits = pc.utf8_length(digits)
-    phone_ok = pc.and_(
+    ok = pc.and_(
         pc.ascii_is_decimal(digits),
         pc.and_(pc.greater_equal(n_digits, PHONE_MIN_DIGITS), pc.less_equal(n_digits, PHONE_MAX_DIGITS)),
     )
-    flags.add(phone_missing, Reason.missing("customer_phone"))
-    flags.add(pc.and_(pc.invert(phone_missing), pc.invert(phone_ok)), Reason.BAD_PHONE)
+    _missing_flag(flags, spec, missing)
+    flags.add(pc.and_(pc.invert(missing), pc.invert(ok)), Reason.BAD_PHONE)
+    return _optional(spec, missing, digits)
 
-    email = columns["customer_email"]
-    email_missing = _blank(email)
-    flags.add(email_missing, Reason.missing("customer_email"))
-    flags.add(pc.and_(pc.invert(email_missing), pc.invert(pc.match_substring_regex(email, EMAIL_PATTERN))),
+
+def _check_email(flags: _Flags, spec: FieldSpec, email: pa.Array, window: tuple) -> pa.Array:
+    missing = _blank(email)
+    _missing_flag(flags, spec, missing)
+    flags.add(pc.and_(pc.invert(missing), pc.invert(pc.match_substring_regex(email, EMAIL_PATTERN))),
               Reason.BAD_EMAIL)
+    return email
 
-    flags.add(_blank(columns["agent_id"]), Reason.missing("agent_id"))
-    flags.add(_pii_in_id(columns["agent_id"]), Reason.pii_in("agent_id"))
 
-    ts_text = pc.fill_null(columns["call_start_time"], "")
-    ts_missing = _blank(ts_text)
-    shape, has_tz = _timestamp_shape(ts_text)
-    ts, ts_bad = _parse_timestamps(ts_text, pc.and_(shape, has_tz))
+def _check_timestamp(flags: _Flags, spec: FieldSpec, values: pa.Array, window: tuple) -> pa.Array:
+    text = pc.fill_null(values, "")
+    missing = _blank(text)
+    shape, has_tz = _timestamp_shape(text)
+    ts, bad = _parse_timestamps(text, pc.and_(shape, has_tz))
     naive = pc.and_(shape, pc.invert(has_tz))
-    flags.add(ts_missing, Reason.missing("call_start_time"))
+    _missing_flag(flags, spec, missing)
     flags.add(naive, Reason.MISSING_TIMEZONE)
-    flags.add(pc.and_(pc.invert(ts_missing), pc.and_(ts_bad, pc.invert(naive))), Reason.BAD_TIMESTAMP)
-    lo = ts_min or datetime.fromisoformat(TIMESTAMP_MIN_ISO)
-    hi = ts_max or datetime.now(UTC) + timedelta(seconds=TIMESTAMP_MAX_AHEAD_S)
+    flags.add(pc.and_(pc.invert(missing), pc.and_(bad, pc.invert(naive))), Reason.BAD_TIMESTAMP)
+    lo, hi = window
     outside = pc.or_(pc.less(ts, pa.scalar(lo, _TS)), pc.greater(ts, pa.scalar(hi, _TS)))
-    flags.add(pc.and_(pc.invert(pc.or_(ts_missing, pc.or_(ts_bad, naive))), outside),
-              Reason.TIMESTAMP_OUT_OF_RANGE)
+    flags.add(pc.and_(pc.invert(pc.or_(missing, pc.or_(bad, naive))), outside), Reason.TIMESTAMP_OUT_OF_RANGE)
+    return _optional(spec, missing, ts)
 
-    dur_text = pc.fill_null(columns["duration"], "")
-    dur_missing = pc.equal(dur_text, "")
-    dur_digits = pc.ascii_is_decimal(dur_text)
-    dur_negative = pc.and_(pc.starts_with(dur_text, "-"),
-                           pc.ascii_is_decimal(pc.utf8_slice_codeunits(dur_text, 1)))
-    fits = pc.and_(dur_digits, pc.less_equal(pc.binary_length(dur_text), 9))  # no int overflow
-    duration = pc.if_else(fits, dur_text, pa.scalar("0")).cast(pa.int64())
-    too_long = pc.or_(pc.and_(dur_digits, pc.invert(fits)), pc.greater(duration, MAX_DURATION_S))
-    flags.add(dur_missing, Reason.missing("duration"))
-    flags.add(dur_negative, Reason.NEGATIVE_DURATION)
-    flags.add(too_long, Reason.DURATION_TOO_LONG)
-    flags.add(pc.invert(pc.or_(pc.or_(dur_missing, dur_negative), dur_digits)), Reason.BAD_DURATION)
 
-    sent_text = pc.fill_null(columns["sentiment"], "")
-    sent_missing = pc.equal(sent_text, "")
-    sentiment, sent_num = _parse_floats(pc.if_else(sent_missing, pa.scalar("0"), sent_text))
-    out_of_range = pc.and_(
-        sent_num, pc.or_(pc.less(sentiment, SENTIMENT_MIN), pc.greater(sentiment, SENTIMENT_MAX))
-    )
-    flags.add(sent_missing, Reason.missing("sentiment"))
-    flags.add(pc.and_(pc.invert(sent_missing), pc.invert(sent_num)), Reason.BAD_SENTIMENT)
-    flags.add(out_of_range, Reason.SENTIMENT_OUT_OF_RANGE)
+def _range_flags(flags: _Flags, spec: FieldSpec, below: pa.Array, above: pa.Array) -> None:
+    if spec.below_min == spec.above_max:  # one code: one rule (sentiment_out_of_range)
+        flags.add(pc.or_(below, above), spec.below_min)
+    else:
+        flags.add(below, spec.below_min)
+        flags.add(above, spec.above_max)
 
-    reasons = flags.reasons()
-    return Validated(
-        reasons=reasons,
-        phone_digits=digits,
-        call_start_time=ts,
-        duration=pc.if_else(too_long, 0, duration).cast(pa.int32()),
-        sentiment=sentiment,
-    )
+
+def _check_integer(flags: _Flags, spec: FieldSpec, values: pa.Array, window: tuple) -> pa.Array:
+    text = pc.fill_null(values, "")
+    missing = pc.equal(text, "")
+    digits = pc.ascii_is_decimal(text)
+    negative = pc.and_(pc.starts_with(text, "-"), pc.ascii_is_decimal(pc.utf8_slice_codeunits(text, 1)))
+    width = 9 if spec.int32 else 18  # digits that always fit the column: no overflow in the cast
+    length = pc.binary_length(text)
+    pos_fits = pc.and_(digits, pc.less_equal(length, width))
+    neg_fits = pc.and_(negative, pc.less_equal(length, width + 1))
+    fits = pc.or_(pos_fits, neg_fits)
+    number = pc.if_else(fits, text, pa.scalar("0")).cast(pa.int64())
+    below = pc.and_(negative, pc.invert(neg_fits))
+    if spec.min is not None:
+        below = pc.or_(below, pc.and_(fits, pc.less(number, int(spec.min))))
+    above = pc.and_(digits, pc.invert(pos_fits))
+    if spec.max is not None:
+        above = pc.or_(above, pc.greater(number, int(spec.max)))
+    _missing_flag(flags, spec, missing)
+    _range_flags(flags, spec, below, above)
+    flags.add(pc.invert(pc.or_(pc.or_(missing, negative), digits)), f"bad_{spec.name}")
+    out = pc.if_else(pc.or_(below, above), 0, number).cast(pa.int32() if spec.int32 else pa.int64())
+    return _optional(spec, missing, out)
+
+
+def _check_number(flags: _Flags, spec: FieldSpec, values: pa.Array, window: tuple) -> pa.Array:
+    text = pc.fill_null(values, "")
+    missing = pc.equal(text, "")
+    number, is_number = _parse_floats(pc.if_else(missing, pa.scalar("0"), text))
+    _missing_flag(flags, spec, missing)
+    flags.add(pc.and_(pc.invert(missing), pc.invert(is_number)), f"bad_{spec.name}")
+    below = pc.less(number, spec.min) if spec.min is not None else pa.array(np.zeros(len(text), dtype=bool))
+    above = pc.greater(number, spec.max) if spec.max is not None else pa.array(np.zeros(len(text), dtype=bool))
+    _range_flags(flags, spec, pc.and_(is_number, below), pc.and_(is_number, above))
+    return _optional(spec, missing, number)
+
+
+_RULES = {"id": _check_id, "text": _check_text, "phone": _check_phone, "email": _check_email,
+          "timestamp": _check_timestamp, "integer": _check_integer, "number": _check_number}
