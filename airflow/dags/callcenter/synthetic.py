@@ -10,12 +10,17 @@ that move rows to another day).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from callcenter.domain import DomainContract, FieldSpec
 
 FIRST = ["Ana", "Bruno", "Chloé", "Dmitri", "Émile", "Fatima", "Gustav", "Hana", "Ivan", "Jürgen",
          "Kenji", "Léa", "María", "Nikolaj", "Olga", "Priya", "Quentin", "Rosa", "Søren", "Tomás",
@@ -209,3 +214,83 @@ def raw_pii(recs: list[dict]) -> tuple[set[str], set[str]]:
         if "@" in email:
             emails.add(email)
     return phones, emails
+
+
+# --------------------------------------------------------------------------- any domain's contract
+WORDS = ["login", "logout", "break", "call", "training", "meeting", "review", "transfer"]
+#: How a generated malformed record breaks: a required field emptied, a value of the wrong
+#: type, a value out of range. Every case breaks a rule of any contract that has such a field.
+BROKEN = {"id": "", "text": "", "phone": "call me", "email": "n/a", "timestamp": "2026-11-20 10:00",
+          "integer": "12s", "number": "high"}
+
+
+def _value(spec: FieldSpec, i: int, rng: random.Random, day: date, unique: bool) -> object:
+    """A valid-looking value of `spec` for record i (ids per record when unique,
+    else from a small pool so they repeat like customer or agent ids do)."""
+    if spec.type == "id":
+        return f"{spec.name.replace('_', '-')}-{i:09d}" if unique else f"{spec.name[:5]}-{rng.randrange(500):04d}"
+    if spec.type == "phone":
+        return rng.choice(PHONE_FORMATS).format(a=rng.randrange(200, 999), b=rng.randrange(100, 999),
+                                                c=rng.randrange(1000, 9999))
+    if spec.type == "email":
+        return f"{rng.choice(FIRST).lower()}.{rng.randrange(10_000)}@{rng.choice(DOMAINS)}"
+    if spec.type == "timestamp":
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return (start + timedelta(seconds=rng.randrange(86_400))).isoformat()
+    if spec.type == "integer":
+        lo = int(spec.min) if spec.min is not None else 0
+        return rng.randint(lo, int(spec.max) if spec.max is not None else lo + 1000)
+    if spec.type == "number":
+        lo = spec.min if spec.min is not None else 0.0
+        return round(rng.uniform(lo, spec.max if spec.max is not None else lo + 1000.0), 3)
+    if spec.pii and spec.mask == "redact":  # free text with PII in it, as agents type it
+        return rng.choice(NOTES).format(phone=_value_of("phone", rng), email=_value_of("email", rng))
+    if spec.pii:
+        return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    return rng.choice(WORDS)
+
+
+def _value_of(kind: str, rng: random.Random) -> str:
+    from callcenter.domain import FieldSpec
+
+    return str(_value(FieldSpec(name=kind, type=kind, required=True), 0, rng, START.date(), False))
+
+
+def records_for(contract: DomainContract, n: int, *, seed: int = 7, malformed_rate: float = 0.0,
+                day: date | None = None) -> list[dict]:
+    """n records valid under `contract` (any domain), on `day` (default START's),
+    about `malformed_rate` of them broken in one field (see BROKEN) so the
+    quarantine has something to hold. Deterministic for a seed."""
+    rng = random.Random(seed)
+    day = day or START.date()
+    out: list[dict] = []
+    for i in range(n):
+        rec = {spec.name: _value(spec, i, rng, day, spec.name == contract.unique) for spec in contract.fields}
+        if rng.random() < malformed_rate:
+            # Only fields where the BROKEN value breaks a rule: an empty optional id/text is valid.
+            spec = rng.choice([f for f in contract.fields if f.required or f.type not in ("id", "text")])
+            rec[spec.name] = BROKEN[spec.type]
+        out.append(rec)
+    return out
+
+
+def write_export(contract: DomainContract, recs: Iterable[dict], out: str | BinaryIO, fmt: str = "jsonl") -> int:
+    """Write records as a producer would: JSON lines, or CSV (RFC 4180: header row
+    of the contract's field names, CRLF, quoted where needed). `out` is a local
+    path or a binary stream. Returns bytes written."""
+    if fmt not in ("jsonl", "csv"):
+        raise ValueError(f"fmt {fmt!r}: one of jsonl, csv")
+    if isinstance(out, str):
+        with open(out, "wb") as f:
+            return write_export(contract, recs, f, fmt)
+    text = io.StringIO()
+    if fmt == "csv":
+        writer = csv.DictWriter(text, fieldnames=list(contract.names), extrasaction="ignore",
+                                lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else v for k, v in rec.items()} for rec in recs)
+    else:
+        text.writelines(json.dumps(rec, ensure_ascii=False) + "\n" for rec in recs)
+    data = text.getvalue().encode("utf-8")
+    out.write(data)
+    return len(data)

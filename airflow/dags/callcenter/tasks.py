@@ -21,6 +21,8 @@ from callcenter.contract import CURATED_SCHEMA, PARTITION_COLUMN
 from callcenter.customer_360 import QUALITY_SCHEMA, SchemaError, customer_360
 from callcenter.distribute import distribute_partition, partition_rows
 from callcenter.distribute import listed_files as _files  # one rule for `_` staging folders
+from callcenter.domain import DomainContract
+from callcenter.domain import load as load_contract
 from callcenter.ingest import ReconciliationError, ingest, reconcile, recover_publishes, source_key
 from callcenter.layout import (
     EXPORT_SUFFIXES,
@@ -123,15 +125,22 @@ def failed_exports(paths: list[str], summaries: list[dict]) -> list[str]:
 
 
 def ingest_export(fs: pafs.FileSystem, layout: Layout, export_path: str, key: bytes, *,
-                  domain: str = "call_analytics") -> dict:
-    """Validate, mask and publish one export; then record it as processed. The
-    marker is written last, so a failure before it means the export is retried."""
+                  domain: str = "call_analytics", contract: DomainContract | None = None,
+                  redact_quarantine: bool = True) -> dict:
+    """Validate, mask and publish one export of `domain` (its contract file,
+    callcenter.domain); then record it as processed. The marker is written
+    last, so a failure before it means the export is retried.
+    `contract` wins over `domain` when given. `redact_quarantine`:
+    classification == "pii" (ingest._quarantine_rows)."""
+    contract = contract or load_contract(domain)
+    domain = contract.domain
     info = fs.get_file_info(export_path)
     if info.type != pafs.FileType.File:
         raise FileNotFoundError(f"export {export_path} is gone")
     started = time.monotonic()
     result = ingest(export_path, in_fs=fs, out_fs=fs, out_dir=layout.curated,
-                    quarantine_dir=layout.quarantine, key=key, source_id=export_path)
+                    quarantine_dir=layout.quarantine, key=key, source_id=export_path,
+                    contract=contract, redact_quarantine=redact_quarantine)
     summary = {
         "source": export_path,
         "records_in": result.records_in,
