@@ -32,7 +32,8 @@ for _path in (REPO, REPO / "airflow" / "dags"):
         sys.path.insert(0, str(_path))
 
 from callcenter.credentials import CloudSource, Settings, VaultLogin, settings_variable  # noqa: E402
-from callcenter.layout import DOMAIN, LAYOUT_VARIABLE, Layout  # noqa: E402
+from callcenter.domain import DEFAULT_DOMAIN  # noqa: E402
+from callcenter.layout import Layout, Names  # noqa: E402
 from callcenter.stores import Connection  # noqa: E402
 
 from environments import naming  # noqa: E402
@@ -55,18 +56,32 @@ class Conn(Connection):
         return secret
 
 
-def layout_for(env: Environment) -> Layout:
-    """The call_analytics domain's stores, named exactly as the stacks name them."""
-    env.domain(DOMAIN)  # fails loudly if the environment has no such domain
+def names_of(domain: str) -> Names:
+    """The domain's Airflow names; the data set comes from its contract file (domains/<domain>.yaml)."""
+    from callcenter import domain as domains
+
+    return Names(domain, domains.load(domain).dataset)
+
+
+def seeded_domains(env: Environment) -> list[str]:
+    """The environment's active domains: each gets its layout, settings and key (the schema already
+    refuses an active domain without a contract file)."""
+    return [d.name for d in env.active_domains]
+
+
+def layout_for(env: Environment, domain: str = DEFAULT_DOMAIN) -> Layout:
+    """A domain's stores, named exactly as the stacks name them, and its contract's data set."""
+    env.domain(domain)  # fails loudly if the environment has no such domain
     p, e = env.prefix, env.name
     return Layout(
-        raw_bucket=naming.s3_bucket(p, e, DOMAIN, "raw"),
-        curated_bucket=naming.s3_bucket(p, e, DOMAIN, "curated"),
-        quarantine_bucket=naming.s3_bucket(p, e, DOMAIN, "quarantine"),
-        gcs_curated_bucket=naming.gcs_bucket(p, e, DOMAIN, "curated"),
-        gcs_exports_bucket=naming.gcs_bucket(p, e, DOMAIN, "exports"),
-        azure_container=naming.azure_container(DOMAIN),
-        glue_crawler=naming.glue_crawler(p, e, DOMAIN),
+        raw_bucket=naming.s3_bucket(p, e, domain, "raw"),
+        curated_bucket=naming.s3_bucket(p, e, domain, "curated"),
+        quarantine_bucket=naming.s3_bucket(p, e, domain, "quarantine"),
+        gcs_curated_bucket=naming.gcs_bucket(p, e, domain, "curated"),
+        gcs_exports_bucket=naming.gcs_bucket(p, e, domain, "exports"),
+        azure_container=naming.azure_container(domain),
+        glue_crawler=naming.glue_crawler(p, e, domain),
+        dataset=names_of(domain).dataset,
     )
 
 
@@ -87,14 +102,14 @@ def write_connections(client: Any, mount: str, conns: dict[str, Conn]) -> list[s
     return written
 
 
-def write_layout(client: Any, mount: str, layout: Layout) -> str:
-    path = f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{LAYOUT_VARIABLE}"
+def write_layout(client: Any, mount: str, layout: Layout, domain: str = DEFAULT_DOMAIN) -> str:
+    path = f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{Names(domain).layout_variable}"
     client.secrets.kv.v2.create_or_update_secret(path, secret={"value": layout.to_json()}, mount_point=mount)
     return path
 
 
 def spark_settings_for(env: Environment) -> str:
-    """The call_analytics_spark Variable (callcenter.engine_choice.SparkSettings): the environment file's
+    """A domain's `<domain>_spark` Variable (callcenter.engine_choice.SparkSettings): the environment file's
     thresholds and no Spark application (aws/gcp null), so every run stays in the worker. An environment
     with spark.enabled gets its EMR application id and roles from the Spark stack's outputs instead."""
     from callcenter.engine_choice import SparkSettings
@@ -106,10 +121,8 @@ def spark_settings_for(env: Environment) -> str:
     return value
 
 
-def write_spark_settings(client: Any, mount: str, value: str) -> str:
-    from callcenter.engine_choice import SPARK_VARIABLE
-
-    path = f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{SPARK_VARIABLE}"
+def write_spark_settings(client: Any, mount: str, value: str, domain: str = DEFAULT_DOMAIN) -> str:
+    path = f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{Names(domain).spark_variable}"
     client.secrets.kv.v2.create_or_update_secret(path, secret={"value": value}, mount_point=mount)
     return path
 
@@ -118,7 +131,7 @@ def domain_secret_path(domain: str, *parts: str) -> str:
     return "/".join((naming.vault_domain_kv_path(domain), *parts))
 
 
-def deployed_settings(env: Environment, domain: str = DOMAIN) -> Settings:
+def deployed_settings(env: Environment, domain: str = DEFAULT_DOMAIN) -> Settings:
     """How a domain's tasks get credentials on MWAA: log in as the domain's pipeline role, read its engines."""
     role = naming.vault_domain_role(domain)
     address = str(env.vault.address)
@@ -143,7 +156,7 @@ def deployed_settings(env: Environment, domain: str = DOMAIN) -> Settings:
     )
 
 
-def standin_settings(env: Environment, vault_url: str, token_path: str, domain: str = DOMAIN) -> Settings:
+def standin_settings(env: Environment, vault_url: str, token_path: str, domain: str = DEFAULT_DOMAIN) -> Settings:
     """The stand-ins have no credential engines: the same interface reads their fixed credentials from kv."""
     return Settings(
         domain=domain,
@@ -171,7 +184,8 @@ def write_domain_connections(client: Any, mount: str, settings: Settings, conns:
     return written
 
 
-def ensure_masking_key(client: Any, mount: str, key: bytes | None = None, domain: str = DOMAIN) -> tuple[str, bool]:
+def ensure_masking_key(client: Any, mount: str, key: bytes | None = None,
+                       domain: str = DEFAULT_DOMAIN) -> tuple[str, bool]:
     """Create the masking key unless one exists; its path, and whether this call created it.
 
     Check-and-set with cas=0 makes "create only" atomic in Vault itself, so two

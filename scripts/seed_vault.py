@@ -1,4 +1,5 @@
-"""Write what the call-center DAGs read from Vault into a deployed environment.
+"""Write what the call-center DAGs read from Vault into a deployed environment, for
+every active domain of the environment file.
 
     make vault-seed ENV=dev
 
@@ -7,7 +8,9 @@ but the DAGs also need their connections, the store layout and the masking key
 (paths: scripts/airflow_secrets.py, README "Connections and secrets come from
 Vault"). This writes them:
 
-- Airflow's AWS connection: region only, no keys (the crawler hook uses the
+Per domain (D):
+
+- Airflow's AWS connection D_aws: region only, no keys (the crawler hook uses the
   execution role, which holds no data access);
 - the layout variable: bucket, container and crawler names from the same
   naming functions the stacks use;
@@ -43,14 +46,21 @@ if str(REPO) not in sys.path:
 from scripts import airflow_secrets  # noqa: E402  (path set up above)
 from scripts.airflow_secrets import Conn  # noqa: E402
 
-from callcenter.layout import AWS_CONN_ID, AZURE_CONN_ID, GCP_CONN_ID, MASKING_KEY_VARIABLE  # noqa: E402
+from callcenter.layout import Names  # noqa: E402
 from environments import naming  # noqa: E402
 from environments.schema import ConfigError, Environment, load_environment  # noqa: E402
 
 
-#: Where earlier seeds kept domain secrets, readable by Airflow's own login (reported, never rewritten).
-LEGACY_MASKING_KEY = f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{MASKING_KEY_VARIABLE}"
-LEGACY_STATIC = tuple(f"{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/{c}" for c in (GCP_CONN_ID, AZURE_CONN_ID)) + (LEGACY_MASKING_KEY,)
+def legacy_masking_key(domain: str) -> str:
+    """Where earlier seeds kept a domain's key, readable by Airflow's own login (moved, never rewritten)."""
+    return f"{naming.VAULT_AIRFLOW_VARIABLES_PATH}/{Names(domain).masking_key_variable}"
+
+
+def legacy_static(domain: str) -> tuple[str, ...]:
+    """Static connections and key locations earlier seeds wrote (reported, never rewritten or deleted)."""
+    names = Names(domain)
+    return tuple(f"{naming.VAULT_AIRFLOW_CONNECTIONS_PATH}/{names.conn_id(c)}" for c in ("gcp", "azure")) + (
+        legacy_masking_key(domain),)
 
 
 class SeedError(Exception):
@@ -99,12 +109,12 @@ def _exists(client: Any, mount: str, path: str) -> bool:
     return True
 
 
-def _legacy_key(client: Any, mount: str) -> bytes | None:
+def _legacy_key(client: Any, mount: str, domain: str) -> bytes | None:
     """The masking key an earlier seed kept under airflow/variables (readable by every DAG), if any."""
     import hvac.exceptions
 
     try:
-        secret = client.secrets.kv.v2.read_secret_version(LEGACY_MASKING_KEY, mount_point=mount,
+        secret = client.secrets.kv.v2.read_secret_version(legacy_masking_key(domain), mount_point=mount,
                                                           raise_on_deleted_version=True)
     except hvac.exceptions.InvalidPath:
         return None
@@ -112,24 +122,36 @@ def _legacy_key(client: Any, mount: str) -> bytes | None:
 
 
 def seed(env: Environment) -> list[str]:
-    """Write everything; returns one line per item for the operator."""
-    mount = env.vault.kv_mount
+    """Write everything, domain by domain; returns one line per item for the operator."""
     client = vault_client(env)
     lines = []
+    for domain in airflow_secrets.seeded_domains(env):
+        lines.append(f"domain {domain}:")
+        lines += seed_domain(client, env, domain)
+    return lines
+
+
+def seed_domain(client: Any, env: Environment, domain: str) -> list[str]:
+    mount = env.vault.kv_mount
+    names = Names(domain)
+    lines = []
     # Airflow's own AWS connection (the Glue crawler hook): region only, the execution role's identity, no data access.
-    for path in airflow_secrets.write_connections(client, mount, {AWS_CONN_ID: Conn("aws", extra={"region_name": env.aws.region})}):
+    conns = {names.conn_id("aws"): Conn("aws", extra={"region_name": env.aws.region})}
+    for path in airflow_secrets.write_connections(client, mount, conns):
         lines.append(f"wrote    {mount}/{path} (execution role)")
-    lines.append(f"wrote    {mount}/{airflow_secrets.write_layout(client, mount, airflow_secrets.layout_for(env))}")
+    layout = airflow_secrets.layout_for(env, domain)
+    lines.append(f"wrote    {mount}/{airflow_secrets.write_layout(client, mount, layout, domain)}")
     if not env.spark.enabled:  # with Spark on, the Spark stack's outputs (application id, roles) fill it
-        spark = airflow_secrets.write_spark_settings(client, mount, airflow_secrets.spark_settings_for(env))
+        spark = airflow_secrets.write_spark_settings(client, mount, airflow_secrets.spark_settings_for(env), domain)
         lines.append(f"wrote    {mount}/{spark} (no Spark here: every run stays in the worker)")
-    settings = airflow_secrets.deployed_settings(env)
+    settings = airflow_secrets.deployed_settings(env, domain)
     lines.append(f"wrote    {mount}/{airflow_secrets.write_settings(client, mount, settings)} "
                  f"(log in as {settings.vault.role}; {', '.join(sorted(settings.clouds))} from Vault's engines)")
     # An existing key moves into the domain's subtree unchanged: every pseudonym in the lake was made with it.
-    key_path, created = airflow_secrets.ensure_masking_key(client, mount, _legacy_key(client, mount))
+    key_path, created = airflow_secrets.ensure_masking_key(client, mount, _legacy_key(client, mount, domain),
+                                                           domain)
     lines.append(f"{'created' if created else 'kept':8s} {mount}/{key_path} (masking key, never replaced)")
-    for path in LEGACY_STATIC:
+    for path in legacy_static(domain):
         if _exists(client, mount, path):
             lines.append(f"unused   {mount}/{path} (static, no longer read: delete it once the DAGs run on "
                          "dynamic credentials)")

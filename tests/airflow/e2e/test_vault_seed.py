@@ -95,7 +95,10 @@ def wipe(client, env) -> None:
     import hvac.exceptions
 
     mount = env.vault.kv_mount
-    for folder in ("airflow/connections", "airflow/variables", "domains/call-analytics"):
+    from environments import naming
+
+    for folder in ("airflow/connections", "airflow/variables",
+                   *(naming.vault_domain_kv_path(d.name) for d in env.active_domains)):
         try:
             keys = client.secrets.kv.v2.list_secrets(folder, mount_point=mount)["data"]["keys"]
         except hvac.exceptions.InvalidPath:  # nothing there yet
@@ -106,7 +109,7 @@ def wipe(client, env) -> None:
 
 def test_seed_writes_no_domain_secret_where_airflow_reads_and_no_static_cloud_secret(client, env, inputs) -> None:
     from callcenter.credentials import Settings, settings_variable
-    from callcenter.layout import AWS_CONN_ID, LAYOUT_VARIABLE
+    from callcenter.layout import Names
 
     from environments import naming
     from scripts.airflow_secrets import layout_for
@@ -114,12 +117,21 @@ def test_seed_writes_no_domain_secret_where_airflow_reads_and_no_static_cloud_se
     wipe(client, env)
     result = run_seed(inputs["base"])
     assert result.returncode == 0, result.stderr
-    # Airflow's own tree: the region-only AWS connection and non-secret variables, nothing else.
+    # Airflow's own tree: per active domain a region-only AWS connection and non-secret variables, nothing else.
     mount = env.vault.kv_mount
-    assert client.secrets.kv.v2.list_secrets("airflow/connections", mount_point=mount)["data"]["keys"] == [AWS_CONN_ID]
-    aws = read(client, env, f"airflow/connections/{AWS_CONN_ID}")
-    assert aws["conn_type"] == "aws" and "login" not in aws and "password" not in aws
-    assert read(client, env, f"airflow/variables/{LAYOUT_VARIABLE}")["value"] == layout_for(env).to_json()
+    domains = [d.name for d in env.active_domains]
+    assert {"call_analytics", "agent_performance"} <= set(domains)
+    conn_ids = sorted(Names(d).conn_id("aws") for d in domains)
+    assert client.secrets.kv.v2.list_secrets("airflow/connections", mount_point=mount)["data"]["keys"] == conn_ids
+    for domain in domains:
+        assert f"domain {domain}:" in result.stdout
+        aws = read(client, env, f"airflow/connections/{Names(domain).conn_id('aws')}")
+        assert aws["conn_type"] == "aws" and "login" not in aws and "password" not in aws
+        layout = read(client, env, f"airflow/variables/{Names(domain).layout_variable}")["value"]
+        assert layout == layout_for(env, domain).to_json()
+        assert read(client, env, f"{naming.vault_domain_kv_path(domain)}/masking_key")["value"] not in result.stdout
+    assert json.loads(read(client, env, "airflow/variables/agent_performance_layout")["value"])["dataset"] == \
+        "agent_events"  # from its contract
     settings = Settings.from_json(read(client, env, f"airflow/variables/{settings_variable('call_analytics')}")["value"])
     assert settings.vault.method == "aws_iam"
     assert settings.vault.role == naming.vault_domain_login_role(env.name, "call_analytics")
@@ -133,7 +145,9 @@ def test_seed_writes_no_domain_secret_where_airflow_reads_and_no_static_cloud_se
 
 def test_second_run_keeps_the_key_and_never_touches_a_static_connection(client, env, inputs) -> None:
     """Review M10: a later seed never rewrites a working GCP connection; an old key moves unchanged."""
-    from callcenter.layout import GCP_CONN_ID, MASKING_KEY_VARIABLE
+    from callcenter.layout import Names
+
+    GCP_CONN_ID, MASKING_KEY_VARIABLE = Names("call_analytics").conn_id("gcp"), "call_analytics_masking_secret"
 
     wipe(client, env)
     legacy_key = secrets.token_bytes(32).hex()
