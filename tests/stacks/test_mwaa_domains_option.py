@@ -4,8 +4,11 @@ absent (tests/stacks/test_domain_retirement.py), and every option obeys MWAA's k
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -26,10 +29,33 @@ def options(stacks, env_name: str) -> dict[str, str]:
     return stacks[f"{env_name}-aws-orchestration"].only("aws_mwaa_environment")["airflow_configuration_options"]
 
 
-def test_the_option_is_the_variable_the_design_names():
-    """domain.configured() reads AIRFLOW__CALLCENTER__DOMAINS (Airflow's AIRFLOW__<SECTION>__<KEY> mapping)."""
+DOMAIN_PY = Path(__file__).resolve().parents[2] / "airflow" / "dags" / "callcenter" / "domain.py"
+
+
+def _domain_module():
+    """airflow/dags/callcenter/domain.py, loaded on its own: stdlib only at import time (pyarrow is lazy)."""
+    spec = importlib.util.spec_from_file_location("callcenter_domain_probe", DOMAIN_PY)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_option_is_the_variable_the_dags_read():
+    """MWAA writes `section.key` to the containers as AIRFLOW__SECTION__KEY; domain.configured() reads that."""
     section, key = DOMAINS_OPTION.split(".")
-    assert f"AIRFLOW__{section.upper()}__{key.upper()}" == "AIRFLOW__CALLCENTER__DOMAINS"
+    assert _domain_module().DOMAINS_ENV == f"AIRFLOW__{section.upper()}__{key.upper()}"
+
+
+@pytest.mark.parametrize("env_name", ENVS)
+def test_what_mwaa_passes_is_what_the_dags_configure(stacks, env_name, monkeypatch):
+    """Round trip: the synthesized value, read back by domain.configured(), names the active domains."""
+    domain = _domain_module()
+    monkeypatch.setenv(domain.DOMAINS_ENV, options(stacks, env_name)[DOMAINS_OPTION])
+    env = load_environment(ENVIRONMENTS_DIR / f"{env_name}.yaml")
+    assert domain.configured() == {
+        d.name: {"owner": d.owner, "classification": d.classification} for d in env.active_domains
+    }
 
 
 @pytest.mark.parametrize("env_name", ENVS)
