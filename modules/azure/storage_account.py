@@ -190,6 +190,9 @@ class LakeAccount(Construct):
         data (Azure docs, "Lock your resources", "Considerations before applying your locks"); it still holds
         where the account carries no lock of its own (an unprotected environment)."""
         container = self.containers[key]
+        # Created through storage_account_id, a container's id IS its Resource Manager id (azurerm
+        # storage_container_resource.go, create: d.SetId(commonids.NewStorageContainerID(...).ID())), which is what
+        # the policy's storage_container_resource_manager_id validates (commonids.ValidateStorageContainerID).
         StorageContainerImmutabilityPolicy(
             self, f"immutability-{key}", storage_container_resource_manager_id=container.id,
             immutability_period_in_days=days, locked=False,
