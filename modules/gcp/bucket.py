@@ -85,7 +85,7 @@ class SecureBucket(Construct):
     def __init__(self, scope: Construct, id_: str, props: SecureBucketProps):
         super().__init__(scope, id_)
         if props.retention_days is not None and not 0 < props.retention_days * SECONDS_PER_DAY < MAX_RETENTION_SECONDS:
-            raise ValueError(f"bucket {props.name}: retention_days must be 1 to {MAX_RETENTION_SECONDS // SECONDS_PER_DAY}")
+            raise ValueError(f"bucket {props.name}: retention_days must be 1 to {(MAX_RETENTION_SECONDS - 1) // SECONDS_PER_DAY}")
         if props.log_bucket is None and not props.is_log_sink:
             raise ValueError(f"bucket {props.name}: access logs are required (only a log sink may omit them)")
         self.bucket = StorageBucket(
