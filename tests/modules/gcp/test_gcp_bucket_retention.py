@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from cdktf import App, TerraformStack, Testing
+from cdktf import App, TerraformStack
+from cdktf import Testing as CdktfTesting  # aliased: pytest would try to collect a class named Test*
 
 from modules.gcp.bucket import MAX_RETENTION_SECONDS, SECONDS_PER_DAY, SecureBucket, SecureBucketProps, Tiering
 
@@ -18,7 +19,7 @@ def bucket(retention_days: int | None) -> dict:
     stack = TerraformStack(App(), "s")
     SecureBucket(stack, "b", SecureBucketProps(name="n", location="europe-west1", kms_key_id="k", tiering=TIERING,
                                                log_bucket="logs", retention_days=retention_days))
-    return next(iter(json.loads(Testing.synth(stack))["resource"]["google_storage_bucket"].values()))
+    return next(iter(json.loads(CdktfTesting.synth(stack))["resource"]["google_storage_bucket"].values()))
 
 
 def test_read_only_bucket_has_an_unlocked_retention_policy_and_no_versioning():
