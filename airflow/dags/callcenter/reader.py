@@ -266,6 +266,13 @@ def _utf8(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return pa.array(listed, pa.binary()).cast(pa.string()), bad
 
 
+def _too_long(exc: pa.ArrowInvalid, batch_bytes: int) -> Exception:
+    # pyarrow's message for a record spanning more than one block; anything else is re-raised as is.
+    if "straddl" not in str(exc):
+        return exc
+    return ValueError(f"a CSV record is longer than the {batch_bytes}-byte block (raise batch_bytes for this source)")
+
+
 def iter_csv_batches(stream: BinaryIO, fields: tuple[str, ...],
                      batch_bytes: int = DEFAULT_BATCH_BYTES) -> Iterator[CsvBatch]:
     """Stream CSV records (header row; quoted commas, quotes and newlines; BOM
@@ -303,17 +310,14 @@ def iter_csv_batches(stream: BinaryIO, fields: tuple[str, ...],
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
             return
-        raise
+        raise _too_long(exc, batch_bytes) from None
     last = 1  # the header's record number
     batches = iter(reader)
     while True:
         try:
             batch = next(batches, None)
         except pa.ArrowInvalid as exc:
-            if "straddl" in str(exc):
-                raise ValueError(f"a CSV record is longer than the {batch_bytes}-byte block "
-                                 "(raise batch_bytes for this source)") from None
-            raise
+            raise _too_long(exc, batch_bytes) from None
         if batch is None:
             break
         n = batch.num_rows
