@@ -32,13 +32,14 @@ CDKTF := node_modules/.bin/cdktf
 ENVIRONMENTS := $(basename $(notdir $(wildcard environments/*.yaml)))
 SCANNED_ENVS := dev staging prod
 
-.PHONY: spark-image bootstrap airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy drift vault-seed pools policy domain-report clean
+.PHONY: spark-image bootstrap airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy drift vault-seed pools policy domain domain-report clean
 
 help:
 	@echo "make setup            install the toolchains (IaC venv, cdktf CLI, Airflow venv) into this folder"
 	@echo "make synth            synthesize every stack of every environment into cdktf.out/"
 	@echo "make test             all tests: schema, synth, byte-identity, terraform validate, checkov, airflow"
 	@echo "make policy           the checkov gate alone, on dev, staging and prod"
+	@echo "make domain NAME=qa OWNER=qa-team CLASSIFICATION=pii [ENVS=\"dev staging prod local\"]  scaffold a data domain"
 	@echo "make domain-report NAME=call_analytics ENV=prod  every resource, Vault grant and DAG of one domain"
 	@echo "make bench            synth eager vs lazy; pipeline baseline vs ours"
 	@echo "make demo             the whole flow on local stand-ins"
@@ -98,6 +99,11 @@ test: setup
 
 policy: synth
 	$(PY) scripts/policy_gate.py $(foreach e,$(SCANNED_ENVS),'$(e)-*')
+
+# A new data domain: environment entries, a starter contract, its pipeline test, a docs stub (README, Onboard a domain).
+domain:
+	@test -n "$(NAME)" -a -n "$(OWNER)" -a -n "$(CLASSIFICATION)" || { echo "usage: make domain NAME=<domain> OWNER=<team> CLASSIFICATION=<pii|internal|public> [ENVS=\"dev staging prod local\"]" >&2; exit 2; }
+	$(PY) scripts/scaffold_domain.py --name '$(NAME)' --owner '$(OWNER)' --classification '$(CLASSIFICATION)' $(if $(ENVS),--envs '$(ENVS)')
 
 domain-report: synth
 	@test -n "$(NAME)" -a -n "$(ENV)" || { echo "usage: make domain-report NAME=<domain> ENV=<environment>" >&2; exit 2; }
