@@ -39,7 +39,8 @@ LOCK = REPO / "airflow" / "constraints.txt"
 #: What the job's code imports outside the standard library and Spark (callcenter/*.py and the
 #: vault_aws_login plugin, telemetry off): tests/modules/aws/test_spark_image.py derives this set from
 #: the code's imports and fails when it drifts.
-JOB_DISTRIBUTIONS = ("boto3", "duckdb", "google-auth", "hvac", "numpy", "pyarrow")
+#: pyyaml: the kernel reads the domain contracts (airflow/dags/domains/*.yaml, shipped in the job's zip).
+JOB_DISTRIBUTIONS = ("boto3", "duckdb", "google-auth", "hvac", "numpy", "pyarrow", "pyyaml")
 #: What PySpark itself needs on the Python side for the job's mapInArrow: in Spark 3.5 it goes through
 #: pyspark.sql.pandas.functions.pandas_udf, which calls require_minimum_pandas_version() (pandas absent:
 #: the driver fails before the first task).

@@ -178,14 +178,33 @@ def contracts_dir() -> pathlib.Path:
 def available() -> list[str]:
     """Sorted domain names of the contract files."""
     folder = contracts_dir()
-    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+    if folder.is_dir():
+        return sorted(p.stem for p in folder.glob("*.yaml"))
+    # Imported from the Spark job's zip (spark_job.package_files ships domains/*.yaml beside the package).
+    archive = getattr(__loader__, "archive", None)
+    if archive is None:
+        return []
+    import zipfile
+
+    with zipfile.ZipFile(archive) as z:
+        return sorted(pathlib.PurePosixPath(n).stem for n in z.namelist()
+                      if n.startswith("domains/") and n.endswith(".yaml"))
+
+
+def _read(path: pathlib.Path) -> str:
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    get_data = getattr(__loader__, "get_data", None)  # zipimporter: a path inside the archive
+    if get_data is None or getattr(__loader__, "archive", None) is None:
+        raise FileNotFoundError(str(path))
+    return get_data(str(path)).decode("utf-8")
 
 
 @functools.lru_cache(maxsize=None)
 def load(domain: str = DEFAULT_DOMAIN) -> DomainContract:
     """The contract of `domain` (cached); ContractError on a missing or bad file."""
     path = contracts_dir() / f"{domain}.yaml"
-    if not _NAME.match(domain) or not path.is_file():
+    if not _NAME.match(domain) or domain not in available():
         raise ContractError(f"{path}: domain {domain!r}: no contract file (available: {', '.join(available())})")
     return load_file(path)
 
@@ -196,10 +215,9 @@ def load_file(path: str | os.PathLike[str]) -> DomainContract:
 
     where = str(path)
     try:
-        with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f)
+        data = yaml.safe_load(_read(pathlib.Path(path)))
     except OSError as exc:
-        raise ContractError(f"{where}: cannot read the contract: {exc.strerror}") from None
+        raise ContractError(f"{where}: cannot read the contract: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"line {mark.line + 1}" if mark is not None else "?"

@@ -63,7 +63,9 @@ def package_files(package_dir: Path = PACKAGE_DIR) -> list[tuple[str, Path]]:
     package = [(f"callcenter/{p.relative_to(package_dir).as_posix()}", p) for p in package_dir.rglob("*.py")
                if "__pycache__" not in p.parts]
     plugins = package_dir.parent.parent / "plugins"
-    return sorted([*package, *((name, plugins / name) for name in PLUGIN_MODULES)])
+    # The domain contracts the kernel reads (callcenter.domain finds them beside the package, in the zip too).
+    contracts = [(f"domains/{p.name}", p) for p in (package_dir.parent / "domains").glob("*.yaml")]
+    return sorted([*package, *contracts, *((name, plugins / name) for name in PLUGIN_MODULES)])
 
 
 def package_digest(package_dir: Path = PACKAGE_DIR) -> str:

@@ -134,3 +134,22 @@ def test_configured_reads_the_option_and_skips_domains_without_a_contract(monkey
     monkeypatch.setenv(domain.DOMAINS_ENV, "{not json")
     with pytest.raises(ContractError, match="not JSON"):
         domain.configured()
+
+
+def test_the_spark_jobs_zip_ships_the_contracts_and_loads_them_from_inside(tmp_path) -> None:
+    """EMR runs the kernel from --py-files: the contracts must be read from the zip, not the repo."""
+    import subprocess
+    import sys
+
+    from callcenter import spark_job
+
+    zip_path, _ = spark_job.build_package(tmp_path)
+    probe = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+             "from callcenter import domain\n"
+             "assert '.zip' in domain.__file__, domain.__file__\n"
+             "c = domain.load('agent_performance')\n"
+             "print(','.join(domain.available()), c.partition_column)")
+    done = subprocess.run([sys.executable, "-c", probe, str(zip_path)], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    names, column = done.stdout.split()
+    assert set(names.split(",")) == set(domain.available()) and column == "event_date"

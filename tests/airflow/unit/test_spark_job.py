@@ -111,7 +111,7 @@ def test_package_is_content_addressed_and_importable(tmp_path):
     pkg = tmp_path / "dags" / "callcenter"  # the DAG folder's layout: plugins/ beside dags/
     pkg.mkdir(parents=True)
     for name, src in spark_job.package_files():
-        target = pkg.parent / name if name.startswith("callcenter/") else tmp_path / "plugins" / name
+        target = pkg.parent / name if name.startswith(("callcenter/", "domains/")) else tmp_path / "plugins" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(src.read_bytes())
     assert spark_job.package_digest(pkg) == spark_job.package_digest()

@@ -163,7 +163,7 @@ def test_missing_pin_is_one_clear_error():
 
 #: Import name -> distribution, for the third-party names the job's code imports.
 DISTRIBUTION = {"pyarrow": "pyarrow", "numpy": "numpy", "duckdb": "duckdb", "hvac": "hvac", "boto3": "boto3",
-                "botocore": "botocore", "google": "google-auth"}
+                "botocore": "botocore", "google": "google-auth", "yaml": "pyyaml"}
 #: Provided by the runtime (Spark's own pyspark), Airflow-only, or off in the job (telemetry).
 NOT_SHIPPED = {"pyspark", "airflow", "opentelemetry", "callcenter", "vault_aws_login"}
 
