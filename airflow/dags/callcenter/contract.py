@@ -1,29 +1,25 @@
-"""The call-record data contract: field names, bounds, reason codes, output schema.
+"""Rules every domain contract shares, and call_analytics' names for older callers.
 
-Everything that CONTRACT.md promises lives here as constants so the validator,
-the masker, the tests and the docs cannot drift apart silently.
+A domain's fields, types, masks, unique field and partition live in its contract
+file (airflow/dags/domains/<domain>.yaml, loaded by callcenter.domain). What is
+left here is what no contract file states: the bounds of the type rules (phone
+digits, the timestamp window, the id shape rule), line limits, the keyed-hash
+sizes and the stable reason codes. FIELDS, CURATED_SCHEMA, PARTITION_COLUMN
+and the duration/sentiment bounds are read from call_analytics.yaml, so the
+docs, the tests and the file cannot drift apart silently.
 """
 
 from __future__ import annotations
 
-import pyarrow as pa
+from callcenter.domain import load as _load
+
+_CALLS = _load("call_analytics")
 
 # Input fields in contract order; the order also fixes the order in which
 # reason codes are reported for a record that breaks several rules.
-FIELDS: tuple[str, ...] = (
-    "call_id",
-    "customer_id",
-    "customer_name",
-    "customer_phone",
-    "customer_email",
-    "agent_id",
-    "call_start_time",
-    "duration",
-    "sentiment",
-    "notes",
-)
-REQUIRED_IDS: tuple[str, ...] = ("call_id", "customer_id", "agent_id")
-OPTIONAL_TEXT: tuple[str, ...] = ("customer_name", "notes")
+FIELDS: tuple[str, ...] = _CALLS.names
+REQUIRED_IDS: tuple[str, ...] = tuple(f.name for f in _CALLS.fields if f.type == "id" and f.required)
+OPTIONAL_TEXT: tuple[str, ...] = tuple(f.name for f in _CALLS.fields if f.type == "text" and not f.required)
 
 PHONE_MIN_DIGITS = 7
 PHONE_MAX_DIGITS = 15  # E.164 maximum
@@ -40,8 +36,8 @@ ID_PII_PATTERN = r"[@\x{FF20}]|^\s*[+\x{FF0B}]?[0-9\x{FF10}-\x{FF19} ().\-/]*(?:
 # far past "now" is a producer default (0001-01-01, 9999-12-31, 1970), not a call.
 TIMESTAMP_MIN_ISO = "2000-01-01T00:00:00+00:00"
 TIMESTAMP_MAX_AHEAD_S = 86_400
-MAX_DURATION_S = 86_400  # a call longer than a day is a producer bug, not a call
-SENTIMENT_MIN, SENTIMENT_MAX = -1.0, 1.0
+MAX_DURATION_S = int(_CALLS.field("duration").max)  # a call longer than a day is a producer bug, not a call
+SENTIMENT_MIN, SENTIMENT_MAX = float(_CALLS.field("sentiment").min), float(_CALLS.field("sentiment").max)
 # A line longer than this cannot be a call record; it is quarantined unread so a
 # runaway line cannot grow the reader's buffer without bound.
 MAX_LINE_BYTES = 1 << 20
@@ -54,7 +50,10 @@ HASH_KEY_MAX_BYTES = 64  # BLAKE2b's key limit
 
 
 class Reason:
-    """Quarantine reason codes. Stable strings: downstream alerting matches on them."""
+    """Quarantine reason codes. Stable strings: downstream alerting matches on them.
+    Range rules of integer/number fields are named per contract field
+    (bad_<field>, <field>_out_of_range, or the field's `reasons`); the
+    duration/sentiment ones below are call_analytics'."""
 
     INVALID_JSON = "invalid_json"
     NOT_AN_OBJECT = "not_an_object"
@@ -71,7 +70,7 @@ class Reason:
     SENTIMENT_OUT_OF_RANGE = "sentiment_out_of_range"
     TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
     # A call_id already curated: earlier in the same export, or in another
-    # source's file of the same call_date partition (review V6).
+    # source's file of the same call_date partition (review V6). Any domain: duplicate_<unique>.
     DUPLICATE_CALL_ID = "duplicate_call_id"
 
     @staticmethod
@@ -86,19 +85,5 @@ class Reason:
 
 # What lands in the curated zone. No column holds raw PII: names and e-mails are
 # pseudonyms, phones keep only their last four digits, notes are redacted.
-CURATED_SCHEMA = pa.schema(
-    [
-        pa.field("call_id", pa.string(), nullable=False),
-        pa.field("customer_id", pa.string(), nullable=False),
-        pa.field("customer_name_hash", pa.string()),
-        pa.field("customer_phone_last4", pa.string(), nullable=False),
-        pa.field("customer_email_hash", pa.string(), nullable=False),
-        pa.field("agent_id", pa.string(), nullable=False),
-        pa.field("call_start_time", pa.timestamp("us", tz="UTC"), nullable=False),
-        pa.field("duration", pa.int32(), nullable=False),
-        pa.field("sentiment", pa.float64(), nullable=False),
-        pa.field("notes_redacted", pa.string()),
-        pa.field("call_date", pa.date32(), nullable=False),
-    ]
-)
-PARTITION_COLUMN = "call_date"
+CURATED_SCHEMA = _CALLS.curated_schema
+PARTITION_COLUMN = _CALLS.partition_column

@@ -41,7 +41,14 @@ def edited(edit):
 def test_shipped_contracts_load_and_call_analytics_is_todays_schema() -> None:
     assert {"call_analytics", "agent_performance"} <= set(domain.available())
     calls = domain.load("call_analytics")
-    assert calls.curated_schema == CURATED_SCHEMA  # the v1 contract constants, unchanged
+    # CONTRACT.md's curated columns, as the pre-contract kernel wrote them (contract.py at 7468e4e).
+    assert [(f.name, str(f.type), f.nullable) for f in calls.curated_schema] == [
+        ("call_id", "string", False), ("customer_id", "string", False), ("customer_name_hash", "string", True),
+        ("customer_phone_last4", "string", False), ("customer_email_hash", "string", False),
+        ("agent_id", "string", False), ("call_start_time", "timestamp[us, tz=UTC]", False),
+        ("duration", "int32", False), ("sentiment", "double", False), ("notes_redacted", "string", True),
+        ("call_date", "date32[day]", False)]
+    assert CURATED_SCHEMA == calls.curated_schema
     assert (calls.dataset, calls.unique, calls.partition_column, calls.formats) == \
         ("call_records", "call_id", "call_date", ("jsonl",))
     assert calls.dictionary_columns == ["customer_name_hash", "customer_phone_last4", "agent_id"]
