@@ -1,4 +1,5 @@
-"""`make demo`: the whole call-center flow on this machine, against local stand-ins.
+"""`make demo`: the whole flow on this machine, for every domain of environments/local.yaml
+(call_analytics and agent_performance), against local stand-ins.
 
     make demo                      # a generated day of call records
     make demo CALLS=calls.jsonl    # your own JSON-lines export
@@ -6,11 +7,13 @@
 
 Starts moto, Azurite, fake-gcs-server and OpenBao on 127.0.0.1; applies the local
 AWS stacks with Terraform against moto; creates the GCS buckets and the Azure
-container the same config names; stores the Airflow connections, the layout and
-the masking key in OpenBao; uploads the calls to the raw zone; runs
-call_records_ingest, distribute_curated and customer_360 through real Airflow;
-prints a summary; reads everything back into .demo/out/; and stops every server
-it started, also on failure or Ctrl-C. Re-runnable with no cleanup.
+containers the same config names; stores each domain's Airflow connection, layout
+and masking key in OpenBao; uploads the calls (JSON lines) and the agent events
+(CSV, generated from agent_performance's contract) to their raw zones; runs each
+domain's <dataset>_ingest and <dataset>_distribute, and customer_360, through real
+Airflow; prints per-domain figures; reads everything back into .demo/out/, scans it
+for raw PII; and stops every server it started, also on failure or Ctrl-C.
+Re-runnable with no cleanup.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ sys.path.insert(0, str(REPO))
 DEMO = REPO / ".demo"
 DEFAULT_RECORDS = 50_000
 MESSY_RECORDS = 200  # the second, messy export (callcenter.synthetic.messy_records)
+#: The call records' domain (its own generator, the Azure call-quality source, customer_360); every
+#: other domain's export is generated from its contract (callcenter.synthetic.records_for).
+CALLS_DOMAIN = "call_analytics"
+OTHER_RECORDS = 5_000  # per other domain, about 1% malformed
 
 
 class DemoError(Exception):
@@ -109,30 +116,58 @@ def independent_checksums(out: Path, layout: Any) -> dict[str, str]:
     return status
 
 
-def summary_table(results: list[dict], checks: dict[str, str], leaks: list[str], readback: dict[str, int]) -> str:
-    by_dag = {r["dag_id"]: r for r in results}
-    ingest = by_dag["call_records_ingest"]["returns"]["reconcile"][0]
-    copied = by_dag["distribute_curated"]["returns"]["verify"][0]
-    c360 = by_dag["customer_360"]["returns"]["summarize"][0]
-    rows = [("DAG runs", ", ".join(f"{r['dag_id']} {r['state']} ({r['seconds']:.0f} s)" for r in results)),
-            ("records in", f"{ingest['records_in']:,}"),
-            ("curated (S3, Parquet)", f"{ingest['curated']:,} in {len(ingest['partitions'])} partition(s)"),
-            ("quarantined", f"{ingest['quarantined']:,}")]
-    for reason, n in sorted(ingest["reasons"].items(), key=lambda kv: (-kv[1], kv[0])):
-        rows.append((f"  reason {reason}", f"{n:,}"))
-    rows.append(("reconciled", "yes" if ingest["records_in"] == ingest["curated"] + ingest["quarantined"] else "NO"))
+def _domain_rows(domain: str, names: Any, by_dag: dict[str, dict], checks: dict[str, str]) -> list[tuple[str, str]]:
+    """One domain's figures: records in, curated, quarantined by reason, reconciled, copies."""
+    ingest = by_dag[names.ingest_dag_id]["returns"]["reconcile"][0]
+    copied = by_dag[names.distribute_dag_id]["returns"]["verify"][0]
+    rows = [(f"{domain}", f"{names.ingest_dag_id} + {names.distribute_dag_id}"),
+            ("  records in", f"{ingest['records_in']:,}"),
+            ("  curated (S3, Parquet)", f"{ingest['curated']:,} in {len(ingest['partitions'])} partition(s)"),
+            ("  quarantined", f"{ingest['quarantined']:,}")]
+    for reason, n in sorted(ingest["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))[:8]:
+        rows.append((f"    reason {reason}", f"{n:,}"))
+    rows.append(("  reconciled", "yes" if ingest["records_in"] == ingest["curated"] + ingest["quarantined"] else "NO"))
     for cloud in ("gcs", "azure"):
         c = copied.get(cloud, {})
-        rows.append((f"copied to {cloud.upper() if cloud == 'gcs' else 'Azure'}",
+        rows.append((f"  copied to {cloud.upper() if cloud == 'gcs' else 'Azure'}",
                      f"{c.get('partitions', 0)} partition(s), {c.get('files', 0)} file(s), {c.get('bytes', 0):,} B"))
         verified = f"{c.get('verified', 0)}/{c.get('files', 0)} verified by the DAG"
-        rows.append((f"  checksums {cloud}", f"{verified}; read-back {checks.get(cloud, '?')}"))
-    rows.append(("customer_360 (GCS)", f"{c360['rows']:,} customers over {c360['days']} day(s)"))
+        rows.append((f"    checksums {cloud}", f"{verified}; read-back {checks.get(cloud, '?')}"))
+    return rows
+
+
+def summary_table(results: list[dict], domains: dict[str, tuple[Any, dict[str, str]]], leaks: list[str],
+                  readback: dict[str, int]) -> str:
+    """`domains`: {domain: (its Names, its independent checksums)}."""
+    by_dag = {r["dag_id"]: r for r in results}
+    rows = [("DAG runs", ", ".join(f"{r['dag_id']} {r['state']} ({r['seconds']:.0f} s)" for r in results))]
+    for domain, (names, checks) in domains.items():
+        rows += _domain_rows(domain, names, by_dag, checks)
+    if "customer_360" in by_dag:
+        c360 = by_dag["customer_360"]["returns"]["summarize"][0]
+        rows.append(("customer_360 (GCS)", f"{c360['rows']:,} customers over {c360['days']} day(s)"))
     rows.append(("read back to .demo/out", ", ".join(f"{k} {v} files" for k, v in readback.items())))
     rows.append(("raw phone/e-mail found", "none" if not leaks else f"IN {len(leaks)} FILE(S): {leaks[:3]}"))
     width = max(len(k) for k, _ in rows)
     line = "-" * (width + 60)
     return "\n".join([line, *(f"{k.ljust(width)}  {v}" for k, v in rows), line])
+
+
+def other_export(contract: Any, out: Path, n: int, day: Any) -> tuple[Path, set[str], set[str]]:
+    """A generated export of a domain other than the calls, in its contract's format (CSV where accepted);
+    returns the file and the raw phones (digits) and e-mails of its pii fields, for the leak scan."""
+    import re
+
+    from callcenter import synthetic
+
+    fmt = "csv" if "csv" in contract.formats else "jsonl"
+    records = synthetic.records_for(contract, n, seed=17, malformed_rate=0.01, day=day)
+    path = out / f"{contract.dataset}-{day.isoformat()}.{'csv' if fmt == 'csv' else 'jsonl'}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    synthetic.write_export(contract, records, str(path), fmt)
+    values = {f.type: {str(r[f.name]) for r in records if r.get(f.name)} for f in contract.pii_fields}
+    phones = {re.sub(r"\D", "", v) for v in values.get("phone", set())}
+    return path, phones, {v.lower() for v in values.get("email", set())}
 
 
 def main(argv: list[str]) -> int:
@@ -152,7 +187,13 @@ def main(argv: list[str]) -> int:
     run_dir.mkdir(parents=True)
     logs = run_dir / "logs"
     env = demo_platform.local_environment()
-    layout = airflow_secrets.layout_for(env)
+    from callcenter import domain as contracts
+    from callcenter.layout import Names
+
+    domains = [d.name for d in env.active_domains]
+    names = {d: Names(d, contracts.load(d).dataset) for d in domains}
+    layouts = {d: airflow_secrets.layout_for(env, d) for d in domains}
+    layout = layouts[CALLS_DOMAIN]
 
     progress.begin("starting stand-ins: moto, Azurite, fake-gcs-server, OpenBao")
     try:
@@ -163,7 +204,9 @@ def main(argv: list[str]) -> int:
         progress(standins.describe())
         progress.begin("applying the local AWS stacks with Terraform against moto (airflow db migrate meanwhile)")
         backend = demo_platform.vault_backend_kwargs(env, standins, run_dir / "vault-token")
-        af_env = demo_airflow.airflow_env(airflow_home, backend)
+        from stacks.mwaa_options import domains_option
+
+        af_env = demo_airflow.airflow_env(airflow_home, backend, domains=domains_option(env))  # as MWAA gets it
         migrated: dict[str, Any] = {}
 
         def migrate() -> None:
@@ -181,24 +224,26 @@ def main(argv: list[str]) -> int:
             raise migrated["error"]
         progress(f"airflow db migrate took {migrated['seconds']:.0f} s")
 
-        progress.begin("creating the GCS buckets and the Azure container named by environments/local.yaml")
+        progress.begin("creating each domain's GCS buckets and Azure container named by environments/local.yaml")
         conns = demo_platform.connections(env, standins)
-        demo_platform.create_gcs_and_azure(layout, env, standins, conns)
-        progress(f"gs://{layout.gcs_curated_bucket}, gs://{layout.gcs_exports_bucket}, "
-                 f"azure {standins.azure.name}/{layout.azure_container}")
+        for d, lay in layouts.items():
+            demo_platform.create_gcs_and_azure(lay, env, standins, conns)
+            progress(f"{d}: gs://{lay.gcs_curated_bucket}, gs://{lay.gcs_exports_bucket}, "
+                     f"azure {standins.azure.name}/{lay.azure_container}")
 
-        progress.begin("storing connections, layout and masking key in OpenBao")
-        demo_platform.store_in_vault(env, standins, conns, layout, demo_platform.new_masking_key())
+        progress.begin("storing each domain's connections, layout and masking key in OpenBao")
+        for d, lay in layouts.items():
+            demo_platform.store_in_vault(env, standins, conns, lay, demo_platform.new_masking_key(), d)
         progress(f"{env.vault.kv_mount}/domains/<domain>/{{connections/<cloud>, masking_key}} (not shown), "
-                 "read by tasks via callcenter.credentials")
+                 "read by each domain's tasks via callcenter.credentials with a token for its subtree only")
 
-        progress.begin("preparing call records")
+        progress.begin("preparing each domain's exports")
         messy_exports: list[Path] = []
+        day = (datetime.now(UTC) - timedelta(days=1)).date()
         if args.calls:
             calls = args.calls
             progress(f"using {calls}")
         else:
-            day = (datetime.now(UTC) - timedelta(days=1)).date()
             calls = run_dir / "input" / f"calls-{day.isoformat()}.jsonl"
             demo_platform.generate_day(calls, args.records, day)
             progress(f"generated {args.records:,} records for {day} (about 1% malformed, PII in notes)")
@@ -218,11 +263,24 @@ def main(argv: list[str]) -> int:
         quality = seed_quality(fss["azure"], layout, customers_by_day)
         progress(f"uploaded s3://{layout.incoming}/{calls.name} ({lines:,} lines); "
                  f"call-quality rows in Azure: {sum(quality.values()):,}")
+        extra_phones: set[str] = set()
+        extra_emails: set[str] = set()
+        for d in domains:
+            if d == CALLS_DOMAIN:
+                continue
+            export, phones, emails = other_export(contracts.load(d), run_dir / "input", OTHER_RECORDS, day)
+            extra_phones, extra_emails = extra_phones | phones, extra_emails | emails
+            demo_platform.upload(fss["s3"], export, f"{layouts[d].incoming}/{export.name}")
+            progress(f"{d}: generated {OTHER_RECORDS:,} records from its contract, uploaded "
+                     f"s3://{layouts[d].incoming}/{export.name}")
 
-        progress.begin("running call_records_ingest, distribute_curated, customer_360 through Airflow")
-        plan = [{"dag_id": "call_records_ingest", "conf": {}},
-                {"dag_id": "distribute_curated", "conf": {"full_resync": True}},
-                {"dag_id": "customer_360", "conf": {"days": sorted(customers_by_day)}}]
+        plan = []
+        for d in domains:
+            plan += [{"dag_id": names[d].ingest_dag_id, "conf": {}},
+                     {"dag_id": names[d].distribute_dag_id, "conf": {"full_resync": True}}]
+        if CALLS_DOMAIN in domains:
+            plan.append({"dag_id": "customer_360", "conf": {"days": sorted(customers_by_day)}})
+        progress.begin(f"running {', '.join(p['dag_id'] for p in plan)} through Airflow")
         # The tasks export their OpenTelemetry metrics over OTLP/HTTP, as on a cloud, to a local receiver
         # standing in for the collector of ops/otel/ (callcenter/telemetry.py is off without an endpoint).
         with OtlpSink() as metrics:
@@ -235,17 +293,19 @@ def main(argv: list[str]) -> int:
             raise DemoError(f"{bad['dag_id']} did not succeed ({', '.join(tasks) or 'no tasks ran'}); "
                             f"see {logs / 'airflow.log'}")
 
-        progress.begin("reading back what landed in each cloud into .demo/out/")
-        readback = demo_platform.read_back(fss, layout, out_dir)
+        progress.begin("reading back what landed in each cloud into .demo/out/, leak scan over every domain")
+        readback: Counter = Counter()
+        for lay in layouts.values():
+            readback.update(demo_platform.read_back(fss, lay, out_dir))
         phones, emails = demo_platform.raw_pii(calls)
         for export in messy_exports:
             more = demo_platform.raw_pii(export)
             phones, emails = phones | more[0], emails | more[1]
-        leaks = demo_platform.pii_leaks(out_dir, phones, emails)
-        checks = independent_checksums(out_dir, layout)
+        leaks = demo_platform.pii_leaks(out_dir, phones | extra_phones, emails | extra_emails)
+        checks = {d: (names[d], independent_checksums(out_dir, lay)) for d, lay in layouts.items()}
 
         progress.begin("summary")
-        table = (summary_table(results, checks, leaks, readback)
+        table = (summary_table(results, checks, leaks, dict(readback))
                  + f"\n\nOpenTelemetry metrics of this run ({metrics.requests} OTLP exports received):\n"
                  + metrics.table())
         print(table, flush=True)
@@ -255,7 +315,7 @@ def main(argv: list[str]) -> int:
         progress.begin("stopping stand-ins")
     elapsed = time.monotonic() - started
     print(f"demo finished in {elapsed:.0f} s; inspect .demo/out/ (summary.txt, runs.json, s3/, gcs/, azure/)")
-    problems = [*leaks, *(c for c in checks.values() if not c.startswith("match"))]
+    problems = [*leaks, *(c for _, cs in checks.values() for c in cs.values() if not c.startswith("match"))]
     return 1 if problems else 0
 
 

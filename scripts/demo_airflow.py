@@ -27,7 +27,10 @@ DAGS = REPO / "airflow" / "dags"
 AIRFLOW_BIN = REPO / ".venv-airflow" / "bin"
 
 
-def airflow_env(home: Path, backend_kwargs: dict[str, Any], *, retry_delay_s: float | None = None) -> dict[str, str]:
+def airflow_env(home: Path, backend_kwargs: dict[str, Any], *, retry_delay_s: float | None = None,
+                domains: str | None = None) -> dict[str, str]:
+    """`domains`: the callcenter.domains option as MWAA gets it (stacks/mwaa_options.domains_option);
+    None leaves it unset (every contract's DAGs)."""
     home.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -43,6 +46,9 @@ def airflow_env(home: Path, backend_kwargs: dict[str, Any], *, retry_delay_s: fl
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
     }
+    env.pop("AIRFLOW__CALLCENTER__DOMAINS", None)
+    if domains is not None:
+        env["AIRFLOW__CALLCENTER__DOMAINS"] = domains
     if retry_delay_s is not None:
         env["CALLCENTER_RETRY_DELAY_SECONDS"] = str(retry_delay_s)
     return env

@@ -43,13 +43,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from callcenter import stores
 from callcenter.masking import NOTES_PHONE_PATTERN
-from callcenter.layout import (
-    AWS_CONN_ID,
-    AZURE_CONN_ID,
-    DOMAIN,
-    GCP_CONN_ID,
-    Layout,
-)
+from callcenter.layout import Layout, Names
 
 from environments import naming
 from environments.schema import Environment, load_environment
@@ -161,21 +155,21 @@ def apply_local_aws(stacks_dir: Path, moto_url: str, workdir: Path,
     return timings
 
 
-def create_aws_directly(layout: Layout, env: Environment, conns: dict[str, Conn]) -> None:
+def create_aws_directly(layout: Layout, env: Environment, conns: dict[str, Conn], domain: str) -> None:
     """Only what the DAGs touch (the three zone buckets, the Glue database and
     crawler), created with boto3 in about a second: for the e2e tests, whose
     budget a ~2 min Terraform apply would eat. `make demo` and
     tests/integration/test_local_aws_apply.py apply the real stacks."""
     import boto3
 
-    aws = conns[AWS_CONN_ID]
+    aws = conns["aws"]
     kwargs = {"endpoint_url": aws.extra_dejson["endpoint_url"], "region_name": env.aws.region,
               "aws_access_key_id": aws.login, "aws_secret_access_key": aws.password}
     s3 = boto3.client("s3", **kwargs)
     for bucket in (layout.raw_bucket, layout.curated_bucket, layout.quarantine_bucket):
         s3.create_bucket(Bucket=bucket)
     glue = boto3.client("glue", **kwargs)
-    database = naming.glue_database(env.prefix, env.name, DOMAIN)
+    database = naming.glue_database(env.prefix, env.name, domain)
     glue.create_database(DatabaseInput={"Name": database})
     glue.create_crawler(Name=layout.glue_crawler, DatabaseName=database,
                         Role=f"arn:aws:iam::{env.aws.account_id}:role/{layout.glue_crawler}",
@@ -186,21 +180,22 @@ def create_aws_directly(layout: Layout, env: Environment, conns: dict[str, Conn]
 
 
 def connections(env: Environment, standins: Standins) -> dict[str, Conn]:
+    """The stand-ins' fixed credentials per cloud ("aws", "gcp", "azure"); every domain's the same here."""
     from tests.integration.aws_local import DUMMY_CREDENTIALS
 
     return {
-        AWS_CONN_ID: Conn("aws", DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"], DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "aws": Conn("aws", DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"], DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
                           {"endpoint_url": standins.moto.url, "region_name": env.aws.region}),
-        GCP_CONN_ID: Conn("google_cloud_platform", extra={"endpoint_url": standins.gcs.url, "is_anonymous": True,
+        "gcp": Conn("google_cloud_platform", extra={"endpoint_url": standins.gcs.url, "is_anonymous": True,
                                                           "project": env.gcp.project_id}),
-        AZURE_CONN_ID: Conn("wasb", standins.azure.name, standins.azure.key,
+        "azure": Conn("wasb", standins.azure.name, standins.azure.key,
                             {"endpoint_url": f"{standins.azurite.url}"}),
     }
 
 
 def filesystems(conns: dict[str, Conn]) -> dict[str, pafs.FileSystem]:
-    return {"s3": stores.filesystem(conns[AWS_CONN_ID]), "gcs": stores.filesystem(conns[GCP_CONN_ID]),
-            "azure": stores.filesystem(conns[AZURE_CONN_ID])}
+    return {"s3": stores.filesystem(conns["aws"]), "gcs": stores.filesystem(conns["gcp"]),
+            "azure": stores.filesystem(conns["azure"])}
 
 
 def create_gcs_and_azure(layout: Layout, env: Environment, standins: Standins, conns: dict[str, Conn]) -> None:
@@ -220,7 +215,7 @@ def create_gcs_and_azure(layout: Layout, env: Environment, standins: Standins, c
     from azure.core.exceptions import ResourceExistsError
     from azure.storage.blob import BlobServiceClient
 
-    azure = conns[AZURE_CONN_ID]
+    azure = conns["azure"]
     service = BlobServiceClient(f"{standins.azurite.url}/{azure.login}", credential=azure.password)
     try:
         service.create_container(layout.azure_container)
@@ -229,8 +224,8 @@ def create_gcs_and_azure(layout: Layout, env: Environment, standins: Standins, c
 
 
 def store_in_vault(env: Environment, standins: Standins, conns: dict[str, Conn], layout: Layout,
-                   masking_key: bytes) -> None:
-    """Connections and variables where Airflow's VaultBackend reads them, written
+                   masking_key: bytes, domain: str) -> None:
+    """One domain's connections and variables where Airflow's VaultBackend reads them, written
     exactly as `make vault-seed` writes them for a deployed environment."""
     import hvac
 
@@ -238,23 +233,22 @@ def store_in_vault(env: Environment, standins: Standins, conns: dict[str, Conn],
     mount = env.vault.kv_mount
     airflow_secrets.ensure_kv_mount(client, mount)
     # Airflow's own AWS connection (the Glue crawler hook): moto's dummy keys, no data secret.
-    airflow_secrets.write_connections(client, mount, {AWS_CONN_ID: conns[AWS_CONN_ID]})
-    airflow_secrets.write_layout(client, mount, layout)
-    airflow_secrets.write_spark_settings(client, mount, airflow_secrets.spark_settings_for(env))  # aws null: worker
+    airflow_secrets.write_connections(client, mount, {Names(domain).conn_id("aws"): conns["aws"]})
+    airflow_secrets.write_layout(client, mount, layout, domain)
+    airflow_secrets.write_spark_settings(client, mount, airflow_secrets.spark_settings_for(env), domain)  # worker
     # The domain's credentials behind callcenter.credentials: the stand-ins' fixed ones, in the domain's subtree,
     # read with a token that holds nothing but read on that subtree, so the demo's tasks show they need nothing
     # else. (No aws login here: the deployed flow assumes the pipeline role and logs in as the domain; README.)
-    subtree = naming.vault_domain_kv_path(DOMAIN)
+    subtree = naming.vault_domain_kv_path(domain)
     policy = f"demo-{subtree.replace('/', '-')}"
     client.sys.create_or_update_acl_policy(name=policy, policy=f'path "{mount}/data/{subtree}/*" {{\n  capabilities = ["read"]\n}}\n')
-    token_file = standins.workdir / "domain-vault-token"
+    token_file = standins.workdir / f"{domain}-vault-token"
     token_file.write_text(client.auth.token.create(policies=[policy], ttl="24h")["auth"]["client_token"])
     token_file.chmod(0o600)
-    settings = airflow_secrets.standin_settings(env, standins.bao.url, str(token_file))
+    settings = airflow_secrets.standin_settings(env, standins.bao.url, str(token_file), domain)
     airflow_secrets.write_settings(client, mount, settings)
-    airflow_secrets.write_domain_connections(
-        client, mount, settings, {"aws": conns[AWS_CONN_ID], "gcp": conns[GCP_CONN_ID], "azure": conns[AZURE_CONN_ID]})
-    airflow_secrets.ensure_masking_key(client, mount, masking_key)
+    airflow_secrets.write_domain_connections(client, mount, settings, conns)
+    airflow_secrets.ensure_masking_key(client, mount, masking_key, domain)
 
 
 def vault_backend_kwargs(env: Environment, standins: Standins, token_file: Path) -> dict[str, Any]:

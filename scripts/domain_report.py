@@ -57,6 +57,8 @@ def build(root: Path, env: str, domain: str) -> Report:
             if str(body.get("key", "")).startswith("dags/")
         }
         report.dags += [f"{key} ({stack.name})" for key in _dags_of(bundle, domain)]
+        report.dags += [f"{dag_id} (generated from dags/domains/{domain}.yaml, {stack.name})"
+                        for dag_id in _generated_dags(doc, bundle, domain)]
         for rtype, items in sorted(doc.get("resource", {}).items()):
             for logical, body in sorted(items.items()):
                 if rtype == "aws_s3_object" and str(body.get("key", "")) in bundle:
@@ -103,6 +105,27 @@ def _dags_of(bundle: dict[str, Path], domain: str) -> list[str]:
         if names(source) or any(names(t) for t in imported):
             found.append(key)
     return found
+
+
+def _generated_dags(doc: dict, bundle: dict[str, Path], domain: str) -> list[str]:
+    """The DAG ids dags/domain_pipelines.py generates for `domain` on this stack's MWAA: its contract
+    ships in the bundle and the MWAA option callcenter.domains (the ACTIVE domains) names it."""
+    import yaml
+
+    contract = bundle.get(f"dags/domains/{domain}.yaml")
+    if contract is None or not contract.is_file():
+        return []
+    active: set[str] = set()
+    for mwaa in doc.get("resource", {}).get("aws_mwaa_environment", {}).values():
+        option = (mwaa.get("airflow_configuration_options") or {}).get("callcenter.domains")
+        try:
+            active |= set(json.loads(option)) if isinstance(option, str) else set()
+        except ValueError:
+            continue
+    if domain not in active:
+        return []
+    dataset = (yaml.safe_load(contract.read_text(encoding="utf-8")) or {}).get("dataset", domain)
+    return [f"{dataset}_ingest", f"{dataset}_distribute"]
 
 
 def render(report: Report, env: str, domain: str) -> str:

@@ -3,7 +3,7 @@ in the copy the environment files pass the schema, dev synthesizes with the doma
 Airflow DAG integrity tests pass with its DAGs, and its generated pipeline test passes on
 generated data. Bad input: one line, exit 2, nothing written.
 
-The copy holds the tracked files (git ls-files, their working-tree content) with the two virtual
+The copy holds the working tree's files that git does not ignore (tracked and new) with the two virtual
 environments linked in, so the IaC venv (this test, the synth) and the Airflow venv (the DAG and
 pipeline tests, in a subprocess) each run what they run in `make test`.
 """
@@ -27,7 +27,8 @@ AIRFLOW_PYTHON = REPO / ".venv-airflow" / "bin" / "python"
 
 
 def _copy_repo(dst: Path) -> Path:
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                           capture_output=True, check=True).stdout
     for rel in filter(None, files.decode().split("\0")):
         src = REPO / rel
         if src.is_file():  # a file deleted in the working tree is not copied
@@ -119,3 +120,9 @@ def test_a_scaffolded_domain_synthesizes_and_its_pipeline_passes(copy, tmp_path)
     # MWAA is told the domain is active (callcenter.domains), so the DAGs exist there.
     orchestration = stacks["dev-aws-orchestration"]
     assert NAME in orchestration and "callcenter.domains" in orchestration
+    # make domain-report lists what the domain gets, its generated DAGs included.
+    report = subprocess.run([sys.executable, "scripts/domain_report.py", "--name", NAME, "--env", "dev",
+                             "--root", str(out)], cwd=copy, capture_output=True, text=True, check=False)
+    assert report.returncode == 0, report.stderr
+    assert f"  {NAME}_ingest (generated from dags/domains/{NAME}.yaml, dev-aws-orchestration)" in report.stdout
+    assert f"  {NAME}_distribute (generated from" in report.stdout

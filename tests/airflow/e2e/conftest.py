@@ -27,6 +27,8 @@ from tests.conftest import require  # skips locally, fails in CI (CI=true)
 #: [d, 2d), [2d, 4d), [4d, 8d) before tries 2-4, so the retries span at least 7d = 21 s: longer than the
 #: outage test's GCS_DOWN_S, however fast a try against a stopped store fails.
 RETRY_DELAY_S = 3
+#: The e2e tests run call_analytics's three DAGs (make demo runs agent_performance too).
+DOMAIN = "call_analytics"
 
 
 @dataclass
@@ -69,7 +71,7 @@ def platform(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("e2e")
     env = demo_platform.local_environment()
-    layout = airflow_secrets.layout_for(env)
+    layout = airflow_secrets.layout_for(env, DOMAIN)
     try:
         standins = Standins(tmp / "standins", naming.azure_storage_account(env.prefix, env.name))
     except MissingToolError as error:
@@ -78,9 +80,9 @@ def platform(tmp_path_factory):
     standins.start()
     try:
         conns = demo_platform.connections(env, standins)
-        demo_platform.create_aws_directly(layout, env, conns)
+        demo_platform.create_aws_directly(layout, env, conns, DOMAIN)
         demo_platform.create_gcs_and_azure(layout, env, standins, conns)
-        demo_platform.store_in_vault(env, standins, conns, layout, demo_platform.new_masking_key())
+        demo_platform.store_in_vault(env, standins, conns, layout, demo_platform.new_masking_key(), DOMAIN)
         backend = demo_platform.vault_backend_kwargs(env, standins, tmp / "vault-token")
         airflow_env = demo_airflow.airflow_env(tmp / "airflow", backend, retry_delay_s=RETRY_DELAY_S)
         log = tmp / "airflow.log"

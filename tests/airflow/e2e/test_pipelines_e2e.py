@@ -116,7 +116,7 @@ def first_run(platform):
     _upload(platform, export)
     callers = sorted({json.loads(line)["customer_id"] for line in _good_lines(N_GOOD_A, 21, DAY_A)})
     quality = write_call_quality(platform.fss["azure"], platform.layout, DAY_A.isoformat(), callers)
-    results = platform.run(("call_records_ingest", {}), ("distribute_curated", {"full_resync": True}),
+    results = platform.run(("call_records_ingest", {}), ("call_records_distribute", {"full_resync": True}),
                            ("customer_360", {"days": [DAY_A.isoformat()]}))
     phones, emails = raw_pii(export)
     return {"export": export, "expected_quarantine": expected_quarantine, "results": results,
@@ -127,7 +127,7 @@ def first_run(platform):
 @pytest.fixture(scope="module")
 def rerun(platform, first_run):
     _upload(platform, first_run["export"])  # same name and content, new version
-    results = platform.run(("call_records_ingest", {}), ("distribute_curated", {"full_resync": True}))
+    results = platform.run(("call_records_ingest", {}), ("call_records_distribute", {"full_resync": True}))
     return {"results": results, "out": platform.read_back("out-rerun")}
 
 
@@ -146,20 +146,20 @@ def outage(platform, rerun):
         restarted.set()
 
     def on_line(line: str) -> None:
-        if line == "running distribute_curated" and not timers:
+        if line == "running call_records_distribute" and not timers:
             gcs.stop()  # the DAG run has started; its GCS copies have not
             timers.append(threading.Timer(GCS_DOWN_S, restart))
             timers[0].start()
 
     try:
-        results = platform.run(("call_records_ingest", {}), ("distribute_curated", {"full_resync": True}),
+        results = platform.run(("call_records_ingest", {}), ("call_records_distribute", {"full_resync": True}),
                                on_line=on_line)
     finally:
         for timer in timers:
             timer.join()
         if gcs.process is None:
             restart()
-    assert timers, "distribute_curated never started"
+    assert timers, "call_records_distribute never started"
     return {"results": results, "out": platform.read_back("out-outage"), "restarted": restarted.is_set()}
 
 
@@ -175,11 +175,11 @@ def messy(platform, outage):
     partitions = [f"call_date={DAY_C.isoformat()}", f"call_date={(DAY_C + timedelta(days=1)).isoformat()}"]
     export.write_bytes(synthetic.messy_export(recs))
     _upload(platform, export)
-    first = platform.run(("call_records_ingest", {}), ("distribute_curated", {"partitions": partitions[:1]}),
+    first = platform.run(("call_records_ingest", {}), ("call_records_distribute", {"partitions": partitions[:1]}),
                          ("customer_360", {"days": [DAY_C.isoformat()]}))
     export.write_bytes(synthetic.messy_export(moved))
     _upload(platform, export)
-    again = platform.run(("call_records_ingest", {}), ("distribute_curated", {"partitions": partitions}))
+    again = platform.run(("call_records_ingest", {}), ("call_records_distribute", {"partitions": partitions}))
     phones, emails = synthetic.raw_pii(recs)
     return {"recs": recs, "moved": moved, "first": first, "again": again, "phones": phones, "emails": emails,
             "out": platform.read_back("out-messy")}
@@ -190,7 +190,7 @@ def messy(platform, outage):
 
 def test_first_run_succeeds_and_reconciles(first_run):
     results = first_run["results"]
-    _assert_succeeded(results, "call_records_ingest", "distribute_curated", "customer_360")
+    _assert_succeeded(results, "call_records_ingest", "call_records_distribute", "customer_360")
     totals = results["call_records_ingest"]["returns"]["reconcile"][0]
     n_bad = len(first_run["expected_quarantine"])
     assert (totals["records_in"], totals["curated"], totals["quarantined"]) == (N_GOOD_A + n_bad, N_GOOD_A, n_bad)
@@ -249,7 +249,7 @@ def test_xcom_holds_only_counts_and_paths(first_run, rerun):
 
 
 def test_rerun_creates_no_duplicates(platform, first_run, rerun):
-    _assert_succeeded(rerun["results"], "call_records_ingest", "distribute_curated")
+    _assert_succeeded(rerun["results"], "call_records_ingest", "call_records_distribute")
     assert rerun["results"]["call_records_ingest"]["returns"]["reconcile"][0]["exports"] == 1  # A, again
     before, after = _curated_roots(platform, first_run["out"]), _curated_roots(platform, rerun["out"])
     for cloud in before:
@@ -264,8 +264,8 @@ def test_rerun_creates_no_duplicates(platform, first_run, rerun):
 def test_stand_in_outage_is_survived_through_retries(platform, outage):
     results = outage["results"]
     assert outage["restarted"]
-    _assert_succeeded(results, "call_records_ingest", "distribute_curated")
-    to_gcs = [t for t in results["distribute_curated"]["tasks"] if t["task_id"] == "to_gcs"]
+    _assert_succeeded(results, "call_records_ingest", "call_records_distribute")
+    to_gcs = [t for t in results["call_records_distribute"]["tasks"] if t["task_id"] == "to_gcs"]
     assert to_gcs and all(t["state"] == "success" for t in to_gcs)
     assert max(t["try_number"] for t in to_gcs) >= 2, to_gcs  # failed while GCS was down, then retried
     roots = _curated_roots(platform, outage["out"])
@@ -290,7 +290,7 @@ def test_logs_hold_no_raw_pii(platform, first_run, outage):
 
 def test_a_messy_export_never_fails_and_reconciles(messy):
     for results in (messy["first"], messy["again"]):
-        _assert_succeeded(results, "call_records_ingest", "distribute_curated")
+        _assert_succeeded(results, "call_records_ingest", "call_records_distribute")
         totals = results["call_records_ingest"]["returns"]["reconcile"][0]
         assert totals["exports"] == 1
         assert totals["records_in"] == totals["curated"] + totals["quarantined"] == len(messy["recs"])
