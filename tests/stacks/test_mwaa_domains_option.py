@@ -22,7 +22,7 @@ from stacks.mwaa_options import (
     domains_option,
 )
 
-ENVS = ("dev", "staging", "prod")
+ENVS = ("dev", "staging", "prod")  # local has no MWAA environment (its orchestration stack holds the bundle only)
 
 
 def options(stacks, env_name: str) -> dict[str, str]:
