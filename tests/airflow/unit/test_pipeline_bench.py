@@ -4,6 +4,7 @@ asserted here; the numbers belong to `make bench`."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -37,3 +38,23 @@ def test_pipeline_bench_reports_rates_memory_stages_and_floor(tmp_path: Path) ->
             assert re.search(rf"^\s+{re.escape(floor)}.*\d+ ns/record", out, re.M), floor
     # Outputs of the isolated runs are removed; only the generated inputs stay.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calls-20000.jsonl", "calls-30000.jsonl"]
+
+
+def test_pipeline_bench_csv_mode_ingests_the_same_records_as_csv(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCH), "--records", "5000", "--memory-records", "0", "--format", "csv",
+         "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert re.search(r"^ours reads calls-5000\.csv: \d+ MB$", out, re.M), out
+    (ok, rejected), = re.findall(r"^ours \(validate\+mask\+parquet\).*?([\d,]+)\s+([\d,]+)$", out, re.M)
+    # Lines that were not JSON objects have no CSV form; every other record is curated or quarantined.
+    objects = 0
+    for line in (tmp_path / "calls-5000.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            objects += isinstance(json.loads(line), dict)
+        except ValueError:
+            pass
+    assert int(ok.replace(",", "")) + int(rejected.replace(",", "")) == objects and int(ok.replace(",", "")) > 4800
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls-5000.csv", "calls-5000.jsonl"]
