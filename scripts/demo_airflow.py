@@ -104,7 +104,8 @@ def _run_one(dag_id: str, conf: dict[str, Any]) -> dict[str, Any]:
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    bag = DagBag(dag_folder=str(DAGS / f"{dag_id}.py"))
+    # The whole folder: a domain's DAGs are generated (domain_pipelines.py), not one file per DAG id.
+    bag = DagBag(dag_folder=str(DAGS))
     if dag_id not in bag.dags:
         raise RuntimeError(f"{dag_id} did not load: {bag.import_errors}")
     dag = bag.dags[dag_id]
