@@ -200,7 +200,7 @@ def _read(path: pathlib.Path) -> str:
     return get_data(str(path)).decode("utf-8")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(domain: str = DEFAULT_DOMAIN) -> DomainContract:
     """The contract of `domain` (cached); ContractError on a missing or bad file."""
     path = contracts_dir() / f"{domain}.yaml"

@@ -48,7 +48,7 @@ def test_pipeline_bench_csv_mode_ingests_the_same_records_as_csv(tmp_path: Path)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     assert re.search(r"^ours reads calls-5000\.csv: \d+ MB$", out, re.M), out
-    (ok, rejected), = re.findall(r"^ours \(validate\+mask\+parquet\).*?([\d,]+)\s+([\d,]+)$", out, re.M)
+    (ok, rejected), = re.findall(r"^ours \(validate\+mask\+parquet\).*?([\d,]+)\s+([\d,]+)$", out, re.MULTILINE)
     # Lines that were not JSON objects have no CSV form; every other record is curated or quarantined.
     objects = 0
     for line in (tmp_path / "calls-5000.jsonl").read_text(encoding="utf-8").splitlines():
