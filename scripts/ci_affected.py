@@ -4,8 +4,10 @@ Usage: git diff --name-only BASE...HEAD | python scripts/ci_affected.py   (print
 
 - ``environments/<env>.yaml`` affects that environment only.
 - Code every environment synthesizes from (stacks/, modules/, environments/*.py, main.py,
-  cdktf.json, Pipfile.lock, policy/) affects every deployable environment.
-- Anything else (docs, Airflow DAGs, tests) affects none: no plan to post.
+  cdktf.json, Pipfile.lock, policy/) affects every deployable environment, and so does airflow/:
+  the orchestration stack uploads the DAG bundle (modules/aws/dag_bundle.py) and the schema
+  reads the domain contracts (airflow/dags/domains/*.yaml).
+- Anything else (docs, tests) affects none: no plan to post.
 - ``local`` is never planned from CI (it targets stand-ins on the developer's machine).
 """
 
@@ -17,7 +19,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 _SHARED = ("stacks/", "modules/", "environments/schema.py", "environments/naming.py", "main.py",
-           "cdktf.json", "Pipfile.lock", "policy/")
+           "cdktf.json", "Pipfile.lock", "policy/", "airflow/")
 _NOT_FROM_CI = {"local"}
 
 
@@ -28,12 +30,12 @@ def deployable(env_dir: Path = REPO / "environments") -> list[str]:
 def affected(changed: list[str], envs: list[str]) -> list[str]:
     hit: set[str] = set()
     for path in (c.strip() for c in changed if c.strip()):
-        if any(path == s or path.startswith(s) for s in _SHARED) and not path.endswith(".yaml"):
-            return list(envs)
         if path.startswith("environments/") and path.endswith(".yaml"):
             stem = Path(path).stem
             if stem in envs:
                 hit.add(stem)
+        elif any(path == s or path.startswith(s) for s in _SHARED):
+            return list(envs)
     return sorted(hit)
 
 

@@ -14,6 +14,12 @@ def test_shared_code_plans_every_env():
     assert affected(["environments/schema.py"], ENVS) == ENVS
 
 
+def test_dag_code_and_domain_contracts_plan_every_env():
+    # The DAG bundle is an aws_s3_object of every orchestration stack; the schema reads the contracts.
+    assert affected(["airflow/dags/callcenter/ingest.py"], ENVS) == ENVS
+    assert affected(["airflow/dags/domains/call_analytics.yaml"], ENVS) == ENVS
+
+
 def test_docs_and_local_plan_nothing():
     assert affected(["README.md", "environments/local.yaml", "dags/x.py"], ENVS) == []
 
