@@ -40,7 +40,7 @@ from callcenter.contract import MAX_LINE_BYTES, Reason
 from callcenter.dedup import first_occurrence
 from callcenter.domain import ContractError, DomainContract
 from callcenter.domain import load as load_contract
-from callcenter.masking import check_key, mask_field, redact_structured
+from callcenter.masking import check_key, mask_field, mask_input, redact_structured
 from callcenter.reader import (
     DEFAULT_BATCH_BYTES,
     CsvBatch,
@@ -237,17 +237,18 @@ def _curate(batch_cols: dict[str, pa.Array], checked: Validated, valid: pa.Array
         def take(arr: pa.Array) -> pa.Array:
             return pc.take(arr, idx)
 
-        # Typed values for timestamps and numbers; text types as delivered;
-        # pii fields as (raw, typed) for their mask. Dropped fields are not read.
-        out: dict[str, object] = {
-            spec.output: (take(batch_cols[spec.name]), take(checked.values[spec.name])) if spec.pii
-            else take(checked.values[spec.name] if spec.type in _TYPED else batch_cols[spec.name])
+        # One gather per curated column: typed values for timestamps and
+        # numbers, the mask's input for pii fields, text types as delivered.
+        # Dropped fields are not read.
+        out: dict[str, pa.Array] = {
+            spec.output: take(mask_input(spec, batch_cols, checked.values) if spec.pii
+                              else checked.values[spec.name] if spec.type in _TYPED else batch_cols[spec.name])
             for spec in contract.fields if spec.output is not None}
     for spec in contract.pii_fields:
         if spec.output is not None:
             with timer.stage(_MASK_STAGES.get(spec.mask or "", "mask")):
-                out[spec.output] = mask_field(spec, *out[spec.output], key)  # type: ignore[misc]
-    out[contract.partition_column] = out[contract.field(contract.partition_field).output].cast(pa.date32())  # type: ignore[union-attr]
+                out[spec.output] = mask_field(spec, out[spec.output], key)
+    out[contract.partition_column] = out[contract.field(contract.partition_field).output].cast(pa.date32())
     return pa.table(out, schema=contract.curated_schema)
 
 
@@ -280,12 +281,12 @@ def _quarantine_rows(
     idx = pa.array(picked)
     masked: dict[str, pa.Array] = {}
     for spec in _quarantine_order(contract):
-        raw = pc.take(batch_cols[spec.name], idx)
         if spec.pii:
             if spec.output is not None:
-                masked[spec.output] = mask_field(spec, raw, pc.take(checked.values[spec.name], idx), key)
+                masked[spec.output] = mask_field(spec, pc.take(mask_input(spec, batch_cols, checked.values), idx),
+                                                 key)
             continue
-        capped = pc.utf8_slice_codeunits(raw, 0, QUARANTINE_RAW_CHARS)
+        capped = pc.utf8_slice_codeunits(pc.take(batch_cols[spec.name], idx), 0, QUARANTINE_RAW_CHARS)
         masked[spec.name] = redact_structured(capped, spec.name, spec.type) if redact_quarantine else capped
     return pa.table(masked).to_pylist()
 

@@ -265,8 +265,10 @@ def redact_structured(values: pa.Array, field: str, kind: str | None = None) -> 
     return pc.if_else(own_shape, redact_emails(values), redact_notes(values))
 
 
-def mask_field(spec: FieldSpec, raw: pa.Array, typed: pa.Array, key: bytes) -> pa.Array:
+def mask_field(spec: FieldSpec, values: pa.Array, key: bytes) -> pa.Array:
     """A pii field's curated column per its contract mask (never called for drop).
+    `values` are the field's digits for a phone (validation.Validated.values),
+    else the values as delivered (see mask_input).
 
     keyed_hash: keyed pseudonym of the normalised value (e-mails lower-cased and
     trimmed, phones by their digits, anything else as a name: NFC, lower-cased,
@@ -274,10 +276,15 @@ def mask_field(spec: FieldSpec, raw: pa.Array, typed: pa.Array, key: bytes) -> p
     any other value; redact: e-mails, phones and card/IBAN numbers replaced."""
     if spec.mask == "keyed_hash":
         if spec.type == "phone":
-            return _pseudonyms(typed, key, spec.hash_tag)
-        return _pseudonyms(raw, key, spec.hash_tag, normalize_email if spec.type == "email" else normalize_name)
+            return _pseudonyms(values, key, spec.hash_tag)
+        return _pseudonyms(values, key, spec.hash_tag, normalize_email if spec.type == "email" else normalize_name)
     if spec.mask == "last4":
-        return phone_last4(typed if spec.type == "phone" else pc.utf8_trim_whitespace(raw))
+        return phone_last4(values if spec.type == "phone" else pc.utf8_trim_whitespace(values))
     if spec.mask == "redact":
-        return redact_notes(raw)
+        return redact_notes(values)
     raise ValueError(f"field {spec.name}: mask {spec.mask!r} has no curated column")
+
+
+def mask_input(spec: FieldSpec, raw: dict[str, pa.Array], typed: dict[str, pa.Array]) -> pa.Array:
+    """The column mask_field reads for `spec`: a phone's digits, any other field as delivered."""
+    return typed[spec.name] if spec.type == "phone" else raw[spec.name]
