@@ -102,7 +102,7 @@ def test_unknown_columns_are_ignored_and_order_does_not_matter(tmp_path, key) ->
 def test_a_record_longer_than_a_block_fails_with_one_line(tmp_path, key) -> None:
     text = "\n".join([HEADER, row(1, '"' + "x" * 4000 + '"'), row(2)]) + "\n"
     with pytest.raises(ValueError, match="longer than the 1024-byte block") as err:
-        run_csv(tmp_path, text, key, batch_bytes=1 << 10)
+        run_csv(tmp_path, text, key, batch_bytes=4 << 10)
     assert "\n" not in str(err.value)
     assert not list((tmp_path / "curated").rglob("*.parquet"))  # nothing published
 
