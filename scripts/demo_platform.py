@@ -42,8 +42,8 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from callcenter import stores
-from callcenter.masking import NOTES_PHONE_PATTERN
 from callcenter.layout import Layout, Names
+from callcenter.masking import NOTES_PHONE_PATTERN
 
 from environments import naming
 from environments.schema import Environment, load_environment

@@ -255,9 +255,8 @@ def check_environments(targets: dict[Path, str], repo: Path, name: str) -> None:
 
 
 def check_contract(targets: dict[Path, str], repo: Path, name: str) -> None:
-    from callcenter import domain
-
     import yaml
+    from callcenter import domain
 
     path = repo / "airflow" / "dags" / "domains" / f"{name}.yaml"
     domain.parse(yaml.safe_load(targets[path]), str(path.relative_to(repo)), expected_domain=name)

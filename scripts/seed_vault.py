@@ -43,12 +43,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from scripts import airflow_secrets  # noqa: E402  (path set up above)
-from scripts.airflow_secrets import Conn  # noqa: E402
-
-from callcenter.layout import Names  # noqa: E402
 from environments import naming  # noqa: E402
 from environments.schema import ConfigError, Environment, load_environment  # noqa: E402
+from scripts import airflow_secrets  # noqa: E402  (path set up above; it puts airflow/dags on sys.path)
+from scripts.airflow_secrets import Conn, Names  # noqa: E402
 
 
 def legacy_masking_key(domain: str) -> str:

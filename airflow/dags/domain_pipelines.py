@@ -51,6 +51,10 @@ from callcenter.runtime import REST_KEY, carry_over_task, dag_args, tags
 # The deferrable EMR Serverless operator pulls in boto3 at parse time (measured 0.13 s with bytecode).
 from callcenter.spark_tasks import spark_branch
 
+#: Each DAG's doc: its part of the module docstring (paragraphs 1-3 ingest, 4-6 distribute).
+_PARTS = __doc__.split("\n\n")
+INGEST_DOC, DISTRIBUTE_DOC = "\n\n".join(_PARTS[1:4]), "\n\n".join(_PARTS[4:7])
+
 
 def ingest_dag(contract: Any, owner: str, classification: str) -> Any:
     """The domain's `<dataset>_ingest` DAG (contract: callcenter.domain.DomainContract)."""
@@ -66,7 +70,7 @@ def ingest_dag(contract: Any, owner: str, classification: str) -> Any:
         deadline=deadline(120),  # SNS alert if a run is unfinished by then: hourly exports are piling up
         tags=tags(names.domain, classification, "ingest"),
         params={"reprocess": Param(False, type="boolean", description="ingest every export again, not only new ones")},
-        doc_md=f"**{names.domain}** ({classification}, contract {contract.path}): " + __doc__.split("\n\n")[1],
+        doc_md=f"Domain **{names.domain}** ({classification}), contract `domains/{names.domain}.yaml`.\n\n{INGEST_DOC}",
     )
     def ingest() -> None:
         @task
@@ -193,7 +197,7 @@ def distribute_dag(contract: Any, owner: str, classification: str) -> Any:
         tags=tags(names.domain, classification, "distribute"),
         params={"partitions": Param([], type="array", description=f"{column}=YYYY-MM-DD names; empty: see doc"),
                 "full_resync": Param(False, type="boolean", description="copy every curated partition")},
-        doc_md=f"**{names.domain}** ({classification}): " + __doc__.split("\n\n")[-3],
+        doc_md=f"Domain **{names.domain}** ({classification}), contract `domains/{names.domain}.yaml`.\n\n{DISTRIBUTE_DOC}",
     )
     def distribute() -> None:
         @task

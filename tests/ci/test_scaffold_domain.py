@@ -96,9 +96,9 @@ def test_a_scaffolded_domain_synthesizes_and_its_pipeline_passes(copy, tmp_path)
          "tests/airflow/integrity", f"tests/airflow/unit/domains/test_{NAME}.py"],
         cwd=copy, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={k: v for k, v in os.environ.items() if k != "AIRFLOW__CALLCENTER__DOMAINS"})
-    schema = subprocess.run([sys.executable, "-c", "from environments.schema import load_environments as l; "
-                             "print(sorted(d.name for e in l() for d in e.active_domains if d.name == 'quality_assurance'))"],
-                            cwd=copy, capture_output=True, text=True, check=False)
+    active = f"from environments.schema import load_environments as l; print([d.name for e in l() " \
+             f"for d in e.active_domains if d.name == '{NAME}'])"
+    schema = subprocess.run([sys.executable, "-c", active], cwd=copy, capture_output=True, text=True, check=False)
     out = tmp_path / "cdktf.out"
     synth = subprocess.run([sys.executable, "main.py", "--env", "dev", "--outdir", str(out)], cwd=copy,
                            env={**os.environ, "CLOUD_CONDUCTOR_EAGER_PROVIDERS": "0"},

@@ -201,7 +201,6 @@ def test_ingest_branches_between_worker_and_deferrable_spark(dagbag, dag_id):
 
 def test_customer_360_branches_a_backfill_to_spark(dagbag):
     from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
-
     from callcenter.dataproc import DataprocBatchOperator
 
     dag = dagbag.dags["customer_360"]
@@ -214,3 +213,12 @@ def test_customer_360_branches_a_backfill_to_spark(dagbag):
     assert dag.get_task("dataproc_results").upstream_task_ids == {"dataproc_batch", "dataproc_plan"}
     assert dag.get_task("summarize").upstream_task_ids == {"build_day", "spark_results", "dataproc_results"}
     assert dag.get_task("summarize").trigger_rule == "none_failed_min_one_success"
+
+
+@pytest.mark.parametrize("domain", sorted(SHIPPED))
+def test_each_dag_documents_its_domain_and_steps(dagbag, domain):
+    names = _names(domain)
+    ingest, distribute = dagbag.dags[names.ingest_dag_id].doc_md, dagbag.dags[names.distribute_dag_id].doc_md
+    assert f"Domain **{domain}**" in ingest and "find_exports -> choose_engine -> ingest_export" in ingest
+    assert f"`domains/{domain}.yaml`" in distribute and "partitions_to_copy -> to_gcs / to_azure" in distribute
+    assert "find_exports" not in distribute
