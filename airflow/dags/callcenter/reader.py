@@ -303,9 +303,9 @@ def iter_csv_batches(stream: BinaryIO, fields: tuple[str, ...],
 
     # pyarrow's streaming reader reads blocks ahead on its IO pool (8 threads) however
     # use_threads is set: with 8 MiB blocks ~100 MB of a 180 MB export was held after the
-    # first batch (pa.total_allocated_bytes), with 2 MiB ~70 MB. CSV is about half the bytes
-    # of JSON per record, so a quarter-size block still gives ~11k records per batch, and the
-    # 1M-record bench run peaks at ~430 MB RSS instead of ~500-540 MB (measured 2026-12-04).
+    # first batch (pa.total_allocated_bytes), with 2 MiB ~70 MB. Quarter-size blocks, grouped
+    # back into one batch below: the 1M-record CSV run peaks at ~460 MB RSS instead of ~500-540 MB,
+    # same CPU per record (measured 2026-12-04, bench/pipeline_bench.py --format csv).
     block = max(batch_bytes // CSV_BLOCK_DIVISOR, 1)
     try:
         reader = pcsv.open_csv(
@@ -323,14 +323,19 @@ def iter_csv_batches(stream: BinaryIO, fields: tuple[str, ...],
     last = 1  # the header's record number
     batches = iter(reader)
     while True:
+        # CSV_BLOCK_DIVISOR small blocks make one batch: the kernel's per-batch costs are paid
+        # per ~batch_bytes as for JSON lines (2 MiB batches measured ~25% more CPU per record).
+        group: list[pa.RecordBatch] = []
         try:
-            batch = next(batches, None)
+            while len(group) < CSV_BLOCK_DIVISOR and (batch := next(batches, None)) is not None:
+                group.append(batch)
         except pa.ArrowInvalid as exc:
             raise _too_long(exc, block) from None
-        if batch is None:
+        if not group:
             break
-        n = batch.num_rows
-        # The batch's records are the next n numbers that are not rejected ones.
+        table = pa.Table.from_batches(group)
+        n = table.num_rows
+        # The records are the next n numbers that are not rejected ones.
         skipped = sorted(k for k in rejected if k > last)
         numbers = np.arange(last + 1, last + 1 + n + len(skipped), dtype=np.int64)
         if skipped:
@@ -341,7 +346,7 @@ def iter_csv_batches(stream: BinaryIO, fields: tuple[str, ...],
         columns: dict[str, pa.Array] = {}
         bad = np.zeros(n, dtype=bool)
         for name in fields:
-            col = batch.column(name)
+            col = table.column(name).combine_chunks()
             if col.type == pa.null():  # a column the header lacks
                 columns[name] = pa.nulls(n, pa.string())
                 continue
