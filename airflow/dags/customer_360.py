@@ -21,6 +21,8 @@ days -> choose_engine -> build_day (one mapped task per day) ----------------> s
 - build_day runs in the memory-heavy pool (HEAVY_POOL) shared with the other DAGs.
 - Masked: the join key is the customer id; no name, phone or e-mail is read.
 - A re-run rewrites the day's table.
+- Exists only where call_analytics is configured (callcenter.domain.configured()); owner and
+  classification are that domain's.
 """
 
 from __future__ import annotations
@@ -36,17 +38,10 @@ from airflow.sdk import (
     dag,
     task,
 )
+from callcenter import domain as domains
 from callcenter.alerts import deadline
-from callcenter.layout import (
-    AWS_CONN_ID,
-    AZURE_CONN_ID,
-    BACKLOG_KEY,
-    CURATED_ASSET,
-    CUSTOMER_360_BACKLOG_ASSET,
-    GCP_CONN_ID,
-    HEAVY_POOL,
-)
-from callcenter.runtime import DAG_ARGS, REST_KEY, TAGS, carry_over_task
+from callcenter.layout import BACKLOG_KEY, CUSTOMER_360_DOMAIN, HEAVY_POOL, Names
+from callcenter.runtime import REST_KEY, carry_over_task, dag_args, tags
 
 # The deferrable EMR Serverless operator pulls in boto3 at parse time (measured 0.13 s with bytecode).
 from callcenter.spark_tasks import spark_branch
@@ -55,21 +50,29 @@ from callcenter.spark_tasks import spark_branch
 #: just ended (CronTriggerTimetable's data interval is [run_after - interval, run_after)),
 #: so the scheduled run never builds a day still receiving calls.
 DAILY = CronTriggerTimetable("0 0 * * *", timezone="UTC", interval=timedelta(days=1))
-BACKLOG = Asset(CUSTOMER_360_BACKLOG_ASSET)
-#: A list of assets would mean all of them (AssetAll); `|` is any of them.
-SCHEDULE = AssetOrTimeSchedule(timetable=DAILY, assets=Asset(CURATED_ASSET) | BACKLOG)
+SETTINGS = domains.configured().get(CUSTOMER_360_DOMAIN)
+NAMES = Names(CUSTOMER_360_DOMAIN, domains.load(CUSTOMER_360_DOMAIN).dataset) if SETTINGS else None
+BACKLOG = Asset(f"{CUSTOMER_360_DOMAIN}.customer_360_backlog")
 
 
-@dag(
-    dag_id="customer_360",
-    schedule=SCHEDULE,
-    **DAG_ARGS,
-    deadline=deadline(480),  # SNS alert if a run is unfinished by then: past a Spark backfill's 6 h job
-    tags=[*TAGS, "customer_360"],
-    params={"days": Param([], type="array", description="YYYY-MM-DD days; empty: the data interval's day")},
-    doc_md=__doc__,
-)
-def customer_360() -> None:
+def _build():
+    @dag(
+        dag_id="customer_360",
+        #: A list of assets would mean all of them (AssetAll); `|` is any of them.
+        schedule=AssetOrTimeSchedule(timetable=DAILY, assets=Asset(NAMES.curated_asset) | BACKLOG),
+        **dag_args(SETTINGS["owner"]),
+        deadline=deadline(480),  # SNS alert if a run is unfinished by then: past a Spark backfill's 6 h job
+        tags=tags(CUSTOMER_360_DOMAIN, SETTINGS["classification"], "customer_360"),
+        params={"days": Param([], type="array", description="YYYY-MM-DD days; empty: the data interval's day")},
+        doc_md=__doc__,
+    )
+    def customer_360() -> None:
+        _tasks()
+
+    return customer_360()
+
+
+def _tasks() -> None:
     @task
     def days(params: dict | None = None, triggering_asset_events=None, data_interval_start=None,
              logical_date=None, ti=None) -> list[str]:
@@ -94,7 +97,7 @@ def customer_360() -> None:
         from callcenter.engine_choice import SparkSettings
 
         # Reads Azure's call quality and writes GCS: Spark only where its network reaches both.
-        engine = SparkSettings.from_variable().engine(0, days=len(days), other_clouds=True)
+        engine = SparkSettings.from_variable(NAMES.spark_variable).engine(0, days=len(days), other_clouds=True)
         print(f"{len(days)} day(s): {engine}")
         return "spark_plan" if engine == "spark" else "build_day"
 
@@ -106,8 +109,8 @@ def customer_360() -> None:
 
         with runtime.fail_fast():
             result = tasks.customer_360_day(
-                runtime.filesystem(AWS_CONN_ID), runtime.filesystem(AZURE_CONN_ID), runtime.filesystem(GCP_CONN_ID),
-                runtime.layout(), date.fromisoformat(day))
+                runtime.filesystem(NAMES.domain, "aws"), runtime.filesystem(NAMES.domain, "azure"),
+                runtime.filesystem(NAMES.domain, "gcp"), runtime.layout(NAMES), date.fromisoformat(day))
         print(f"{day}: {result['rows']} customers (both {result['both']}, calls only {result['calls_only']}, "
               f"quality only {result['quality_only']})")
         return result
@@ -124,9 +127,10 @@ def customer_360() -> None:
     picked = days()
     carry_over_task(BACKLOG)(picked[REST_KEY])
     built = build_day.expand(day=picked)
-    plan, spark = spark_branch("customer_360", picked, "spark_build")
+    plan, spark = spark_branch("customer_360", picked, "spark_build", NAMES)
     choose_engine(picked) >> [built, plan]
     summarize(built, spark)
 
 
-customer_360()
+if SETTINGS is not None:
+    customer_360_dag = _build()

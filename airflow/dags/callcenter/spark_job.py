@@ -155,18 +155,21 @@ def summary_path(layout: Layout, run_id: str) -> str:
 # --------------------------------------------------------------------------- the job
 
 
-def _ingest_one(fs: pafs.FileSystem, layout: Layout, path: str, key: bytes) -> dict[str, Any]:
+def _ingest_one(fs: pafs.FileSystem, layout: Layout, path: str, key: bytes, domain: str) -> dict[str, Any]:
     from callcenter import tasks
 
     try:
-        return tasks.ingest_export(fs, layout, path, key)
+        # The domain's contract (shipped in the zip); quarantine redaction stays on (the job does not
+        # know the classification: the strict default).
+        return tasks.ingest_export(fs, layout, path, key, domain=domain)
     except Exception as exc:  # noqa: BLE001 - one export's failure is reported, the others still publish
         # The class only, never the message: it may quote a record (as tasks.record_failure does).
         return {"source": path, "error": type(exc).__name__}
 
 
 def ingest_exports(spark: SparkSession, exports: list[str], layout: Layout,
-                   open_store: Callable[[], tuple[pafs.FileSystem, bytes]]) -> list[dict[str, Any]]:
+                   open_store: Callable[[], tuple[pafs.FileSystem, bytes]],
+                   domain: str = "call_analytics") -> list[dict[str, Any]]:
     """Ingest `exports` on the executors; one summary per export, sorted by source.
 
     `open_store` runs on each executor (once per partition) and returns the store and
@@ -180,7 +183,7 @@ def ingest_exports(spark: SparkSession, exports: list[str], layout: Layout,
         fs, key = open_store()
         for batch in batches:
             for path in batch.column("path").to_pylist():
-                summary = json.dumps(_ingest_one(fs, layout, path, key), sort_keys=True)
+                summary = json.dumps(_ingest_one(fs, layout, path, key, domain), sort_keys=True)
                 yield pa.RecordBatch.from_pydict({"summary": [summary]}, schema=schema)
 
     return _fan_out(spark, exports, run, "source")
@@ -296,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
              .config("spark.sql.session.timeZone", "UTC").getOrCreate())
     try:
         if args.mode == "ingest":
-            summaries = ingest_exports(spark, args.items, layout, partial(vault_store, args.settings))
+            summaries = ingest_exports(spark, args.items, layout, partial(vault_store, args.settings), settings.domain)
         else:
             summaries = build_days(spark, args.items, layout, partial(vault_stores, args.settings))
         write_summary(credentials.filesystem(settings, "aws"), args.summary, summaries)
