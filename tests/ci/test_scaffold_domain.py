@@ -126,3 +126,24 @@ def test_a_scaffolded_domain_synthesizes_and_its_pipeline_passes(copy, tmp_path)
     assert report.returncode == 0, report.stderr
     assert f"  {NAME}_ingest (generated from dags/domains/{NAME}.yaml, dev-aws-orchestration)" in report.stdout
     assert f"  {NAME}_distribute (generated from" in report.stdout
+
+
+def test_a_scaffolded_internal_domain_has_no_pii_field_and_its_test_passes(tmp_path_factory):
+    """CLASSIFICATION=internal, one environment: a contract without pii fields (the schema would refuse
+    one), only dev.yaml touched, and the generated test green as written."""
+    require(AIRFLOW_PYTHON.is_file(), "the Airflow environment (.venv-airflow, `make setup`) is not installed")
+    copy = _copy_repo(tmp_path_factory.mktemp("repo-internal"))
+    before = {e: (copy / "environments" / f"{e}.yaml").read_bytes() for e in ("staging", "prod", "local")}
+    result = _scaffold(copy, "--name", "shift_plans", "--owner", "workforce-team", "--classification", "internal",
+                       "--envs", "dev")
+    assert result.returncode == 0, result.stderr
+    contract = (copy / "airflow" / "dags" / "domains" / "shift_plans.yaml").read_text(encoding="utf-8")
+    dev = (copy / "environments" / "dev.yaml").read_text(encoding="utf-8")
+    assert "pii: true" not in contract
+    assert "  - name: shift_plans\n    owner: workforce-team\n    classification: internal\n" in dev
+    assert {e: (copy / "environments" / f"{e}.yaml").read_bytes() for e in before} == before
+    run = subprocess.run([str(AIRFLOW_PYTHON), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          "tests/airflow/unit/domains/test_shift_plans.py"], cwd=copy, capture_output=True, text=True,
+                         check=False, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "2 passed" in run.stdout  # one per accepted format: jsonl, csv
