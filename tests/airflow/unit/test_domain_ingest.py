@@ -129,3 +129,34 @@ def test_redact_quarantine_keeps_no_pii_shape_in_structured_fields_unless_turned
         assert q["reason"] == "missing:event_type;bad_handled_calls"
         assert q["handled_calls"] == ("[PHONE]" if flag else "+1 555 123 4567")
         assert q["event_id"] == rec["event_id"]  # ids keep their own shape either way
+
+
+def test_optional_typed_fields_store_null_and_bounds_pick_the_integer_width(tmp_path, key) -> None:
+    doc = {"domain": "readings", "dataset": "readings", "formats": ["jsonl"], "unique": "reading_id",
+           "partition": {"field": "taken_at", "column": "taken_date"},
+           "fields": [{"name": "reading_id", "type": "id", "required": True},
+                      {"name": "taken_at", "type": "timestamp", "required": True},
+                      {"name": "delta", "type": "integer", "required": False, "min": -50, "max": 50},
+                      {"name": "counter", "type": "integer", "required": False},
+                      {"name": "checked_at", "type": "timestamp", "required": False},
+                      {"name": "level", "type": "number", "required": False}]}
+    path = tmp_path / "readings.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    contract = domain.load_file(path)
+    assert [str(f.type) for f in contract.curated_schema][2:4] == ["int32", "int64"]
+    base = {"taken_at": "2026-11-20T10:00:00Z"}
+    recs = [{**base, "reading_id": "r-a", "delta": -7, "counter": 12345678901234,
+             "checked_at": "2026-11-20T11:00:00+01:00", "level": 0.5},
+            {**base, "reading_id": "r-b"},  # every optional field absent
+            {**base, "reading_id": "r-c", "delta": -51},
+            {**base, "reading_id": "r-d", "counter": "12x", "checked_at": "soon"}]
+    export = tmp_path / "readings.jsonl"
+    synthetic.write_export(contract, recs, str(export))
+    result = ingest(str(export), contract=contract, key=key, **layout(tmp_path, contract.dataset))
+    assert (result.curated, result.quarantined) == (2, 2)
+    rows = {r["reading_id"]: r for r in read_curated(tmp_path, contract).to_pylist()}
+    assert rows["r-a"]["delta"] == -7 and rows["r-a"]["counter"] == 12345678901234
+    assert rows["r-a"]["checked_at"].isoformat() == "2026-11-20T10:00:00+00:00"
+    assert [rows["r-b"][f] for f in ("delta", "counter", "checked_at", "level")] == [None] * 4
+    assert sorted(q["reason"] for q in read_quarantine(tmp_path, contract)) == \
+        ["bad_counter;bad_timestamp", "delta_out_of_range"]
