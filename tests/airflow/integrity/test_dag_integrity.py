@@ -222,3 +222,25 @@ def test_each_dag_documents_its_domain_and_steps(dagbag, domain):
     assert f"Domain **{domain}**" in ingest and "find_exports -> choose_engine -> ingest_export" in ingest
     assert f"`domains/{domain}.yaml`" in distribute and "partitions_to_copy -> to_gcs / to_azure" in distribute
     assert "find_exports" not in distribute
+
+
+def test_a_broken_contract_costs_only_its_own_domains_dags(tmp_path):
+    """One team's bad contract must not take the other domains' DAGs down (one file builds them all)."""
+    import shutil
+
+    dags = tmp_path / "dags"
+    shutil.copytree(DAGS, dags, ignore=shutil.ignore_patterns("__pycache__"))
+    (dags / "domains" / "broken_domain.yaml").write_text(
+        "domain: broken_domain\ndataset: broken\nformats: [jsonl]\npartition: {field: t, column: d}\n"
+        "fields:\n  - {name: t, type: timestamp, required: true}\n  - {name: mail, type: email, pii: true}\n",
+        encoding="utf-8")  # pii without a mask: a contract error
+    code = ("import json, sys; from airflow.dag_processing.dagbag import DagBag; "
+            f"b = DagBag(dag_folder={str(dags)!r}); print(json.dumps([sorted(b.dag_ids), list(b.import_errors)]))")
+    env = {"AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(dags),
+           "AIRFLOW_HOME": str(Path(__import__("os").environ["AIRFLOW_HOME"]))}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    dag_ids, errors = json.loads(result.stdout.strip().splitlines()[-1])
+    assert errors == [] and set(dag_ids) == _expected(CONTRACTS)
+    assert "domain broken_domain: no DAGs: " in result.stdout + result.stderr
+    assert "mail" in (result.stdout + result.stderr).split("domain broken_domain: no DAGs: ")[1].splitlines()[0]
