@@ -94,11 +94,13 @@ class OtlpSink:
         return sum(values)
 
     def table(self) -> str:
-        """One line per metric and (step, cloud): what the demo prints next to its summary."""
+        """One line per metric and (domain, step, cloud): what the demo prints next to its summary."""
         rows = []
         for (name, attrs), value in sorted(self.totals.items()):
             a = dict(attrs)
             shown = f"{value[0]} runs, {value[1]:.2f} s" if isinstance(value, tuple) else f"{value:,}"
-            rows.append(f"  {name:<30} {a.get('step', ''):<7} {a.get('cloud', ''):<6} {shown:>16}")
-        header = f"  {'metric (OTLP, via ' + METRICS_PATH + ')':<30} {'step':<7} {'cloud':<6} {'total':>16}"
+            rows.append(f"  {name:<30} {a.get('domain', ''):<18} {a.get('step', ''):<7} {a.get('cloud', ''):<6} "
+                        f"{shown:>16}")
+        header = (f"  {'metric (OTLP, via ' + METRICS_PATH + ')':<30} {'domain':<18} {'step':<7} {'cloud':<6} "
+                  f"{'total':>16}")
         return "\n".join([header, *rows]) if rows else "  no metrics received"

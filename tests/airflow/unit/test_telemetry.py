@@ -111,6 +111,7 @@ def test_otlp_http_export_reaches_a_real_receiver(tmp_path, key, monkeypatch):
         assert sink.by("pipeline.bytes.copied", step="copy", cloud="local") == sum(s["bytes"] for s in copies)
         assert sink.by("pipeline.task.duration", step="copy")[0] == len(copies)
         assert "pipeline.records.in" in sink.table()
+        assert f" {DOMAIN} " in sink.table()  # make demo's table shows which domain moved what
 
 
 def test_an_unreachable_collector_never_fails_the_task(tmp_path, key, monkeypatch):
