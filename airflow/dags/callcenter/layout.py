@@ -18,9 +18,8 @@ from dataclasses import asdict, dataclass
 DEFAULT_DATASET = "call_records"
 #: An export whose ingest fails this many runs in a row is moved to dead_letter/.
 MAX_EXPORT_FAILURES = 3
-#: Export suffixes per contract format (domains/<domain>.yaml `formats`): the raw folder may hold others.
-FORMAT_SUFFIXES = {"jsonl": (".jsonl", ".json", ".ndjson"), "csv": (".csv",)}
-EXPORT_SUFFIXES = FORMAT_SUFFIXES["jsonl"]
+#: JSON-lines export suffixes (callcenter.domain.SUFFIX_FORMATS maps every suffix to its format).
+EXPORT_SUFFIXES = (".jsonl", ".json", ".ndjson")
 CALL_QUALITY = "sources/call_quality"  # Azure: one Parquet table per call_date (call_analytics)
 CUSTOMER_360 = "customer_360"  # GCS exports: one Parquet table per call_date (call_analytics)
 #: customer_360 joins this domain's curated calls; its DAG exists only where the domain is configured.
@@ -41,11 +40,6 @@ HEAVY_POOL = "callcenter_memory_heavy"
 #: customer_360 re-builds a finished day when late curated data for it arrives
 #: within this many days; older late data is re-built only via the `days` param.
 LATENESS_DAYS = 3
-
-
-def export_suffixes(formats: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """The raw-zone file suffixes a contract's formats accept (unknown formats: none)."""
-    return tuple(s for f in formats for s in FORMAT_SUFFIXES.get(f, ()))
 
 
 @dataclass(frozen=True)

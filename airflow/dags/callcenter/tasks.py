@@ -68,7 +68,7 @@ def pending_exports(fs: pafs.FileSystem, layout: Layout, *, reprocess: bool = Fa
                     limit: int = MAX_BATCH, suffixes: tuple[str, ...] = EXPORT_SUFFIXES) -> list[str]:
     """Exports under the raw zone's incoming folder that have not been ingested
     in their current version (all of them with `reprocess`) whose suffix is one of
-    `suffixes` (the contract's formats, layout.export_suffixes): the oldest `limit`
+    `suffixes` (those of the contract's formats, domain.SUFFIX_FORMATS): the oldest `limit`
     (by modification time, then path); the rest are found again by the next runs.
     First finishes any publish a failed or killed ingest left half done (its
     journal, review D6): this is the run's first step and max_active_runs=1, so

@@ -115,14 +115,14 @@ def test_ingest_emits_the_asset_its_distribute_waits_for(dagbag, domain):
 
 def test_ingest_reads_only_the_contracts_formats(dagbag):
     """agent_performance ships CSV: its find_exports keeps .csv; call_analytics's JSON lines only."""
-    from callcenter.layout import export_suffixes
-
-    assert ".csv" in export_suffixes(("csv", "jsonl")) and ".csv" not in export_suffixes(("jsonl",))
     import inspect
 
-    find = dagbag.dags["agent_events_ingest"].get_task("find_exports").python_callable
-    closure = inspect.getclosurevars(find).nonlocals
-    assert ".csv" in closure["suffixes"]
+    def suffixes(dag_id: str) -> set[str]:
+        find = dagbag.dags[dag_id].get_task("find_exports").python_callable
+        return set(inspect.getclosurevars(find).nonlocals["suffixes"])
+
+    assert suffixes("agent_events_ingest") == {".csv", ".jsonl", ".json", ".ndjson"}  # formats: [csv, jsonl]
+    assert suffixes("call_records_ingest") == {".jsonl", ".json", ".ndjson"}  # formats: [jsonl]
 
 
 @pytest.mark.parametrize("domain", sorted(SHIPPED))
