@@ -10,6 +10,9 @@ Writes, and nothing else:
 - tests/airflow/unit/domains/test_<name>.py: runs the domain's pipeline on generated records of its
   contract (callcenter.synthetic.records_for) and asserts reconciliation and no raw PII landed.
 - docs/domains/<name>.md: a stub for the owners to fill in.
+- policy/checkov_skips.yaml (when a scanned environment, dev/staging/prod, gets the domain): the domain's
+  own per-resource entries, copied from an existing domain's (same checks, same reasons), appended under
+  a comment naming the domain, so the new findings are reviewed in the change, never absorbed by a wildcard.
 
 No DAG file: the DAGs are generated from the contract where an environment configures the domain
 (airflow/dags/domain_pipelines.py).
@@ -36,6 +39,8 @@ for _path in (REPO, REPO / "airflow" / "dags"):
 
 CLASSIFICATIONS = ("pii", "internal", "public")
 DEFAULT_ENVS = ("dev", "staging", "prod", "local")
+#: The environments the checkov gate scans (Makefile SCANNED_ENVS): a skip that matches nothing there fails it.
+SCANNED_ENVS = ("dev", "staging", "prod")
 #: = environments/schema.py Identifier and Slug (the schema gives the final word on the edited files).
 NAME_RULE = re.compile(r"[a-z][a-z0-9_]{1,29}")
 OWNER_RULE = re.compile(r"[a-z][a-z0-9-]{1,39}")
@@ -227,7 +232,44 @@ def plan(name: str, owner: str, classification: str, envs: list[str], repo: Path
         if name in {d.get("name") for d in data.get("domains") or []} | set(data.get("known_domains") or []):
             raise ScaffoldError(f"NAME={name}: environments/{env}.yaml already has this domain")
         targets[path] = env_text(path.relative_to(repo), text, name, owner, classification)
+    skips = repo / "policy" / "checkov_skips.yaml"
+    if skips.is_file() and set(envs) & set(SCANNED_ENVS):
+        targets[skips] = skips_text(skips.read_text(encoding="utf-8"), name, contracts)
     return targets
+
+
+def _per_domain_tokens(domain: str) -> tuple[str, str]:
+    """How a domain appears in checkov resource names: `domain-<name>_` (S3) and `container-<slug>_` (Azure)."""
+    return f"domain-{domain}_", f"container-{domain.replace('_', '-')}_"
+
+
+def skips_text(text: str, name: str, contracts: Path) -> str:
+    """`text` (policy/checkov_skips.yaml) with the new domain's own per-resource entries appended: the same
+    checks and reasons an existing domain's buckets and container carry (its reviewed decisions), one entry
+    per resource, so they show up in the change for review instead of being absorbed by a wildcard."""
+    import textwrap
+
+    import yaml
+
+    entries = (yaml.safe_load(text) or {}).get("skips") or []
+    best: list[dict] = []
+    reference = ""
+    for domain in sorted(p.stem for p in contracts.glob("*.yaml")):
+        mine = [e for e in entries if any(t in str(e.get("resource", "")) for t in _per_domain_tokens(domain))]
+        if len(mine) > len(best):
+            best, reference = mine, domain
+    if not best:
+        return text
+    lines = [f"  # {name} (make domain): the per-resource decisions {reference}'s storage carries; review them.\n"]
+    for entry in best:
+        resource = str(entry["resource"])
+        for old, new in zip(_per_domain_tokens(reference), _per_domain_tokens(name), strict=True):
+            resource = resource.replace(old, new)
+        reason = textwrap.fill(" ".join(str(entry["reason"]).split()), 100, initial_indent=" " * 6,
+                               subsequent_indent=" " * 6)
+        lines += [f"  - check: {entry['check']}\n", f"    resource: \"{resource}\"\n",
+                  f"    stacks: \"{entry.get('stacks', '*')}\"\n", "    reason: >-\n", f"{reason}\n"]
+    return text + ("" if text.endswith("\n") else "\n") + "".join(lines)
 
 
 def check_environments(targets: dict[Path, str], repo: Path, name: str) -> None:

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import REPO, require
 
@@ -82,8 +83,16 @@ def test_a_scaffolded_domain_synthesizes_and_its_pipeline_passes(copy, tmp_path)
     assert result.returncode == 0, result.stderr
     written = sorted(line.removeprefix("wrote ") for line in result.stdout.splitlines() if line.startswith("wrote "))
     assert written == sorted([f"airflow/dags/domains/{NAME}.yaml", f"tests/airflow/unit/domains/test_{NAME}.py",
-                              f"docs/domains/{NAME}.md", *(f"environments/{e}.yaml" for e in
-                                                           ("dev", "staging", "prod", "local"))])
+                              f"docs/domains/{NAME}.md", "policy/checkov_skips.yaml",
+                              *(f"environments/{e}.yaml" for e in ("dev", "staging", "prod", "local"))])
+    # The new storage's checkov findings get their own per-resource entries, visible in the change for review.
+    skips = yaml.safe_load((copy / "policy" / "checkov_skips.yaml").read_text(encoding="utf-8"))["skips"]
+    slug = NAME.replace("_", "-")
+    mine = sorted((e["check"], e["resource"]) for e in skips if NAME in e["resource"] or slug in e["resource"])
+    assert mine == sorted([*(("CKV_AWS_144", f"aws_s3_bucket.domain-{NAME}_{zone}_bucket_*")
+                             for zone in ("raw", "curated", "quarantine")),
+                           ("CKV2_AZURE_21", f"azurerm_storage_container.lake_container-{slug}_*")])
+    assert all("*" not in r.split(".", 1)[0] for _, r in mine) and all(e["reason"] for e in skips)
     prod = (copy / "environments" / "prod.yaml").read_text(encoding="utf-8")
     assert f"known_domains: [call_analytics, agent_performance, {NAME}]" in prod
     assert prod.count("\n#") == (REPO / "environments" / "prod.yaml").read_text(encoding="utf-8").count("\n#")
