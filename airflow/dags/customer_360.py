@@ -4,10 +4,13 @@ as one masked Parquet table per day to the domain's GCS exports bucket.
 
 days -> choose_engine -> build_day (one mapped task per day) ----------------> summarize
                       +-> spark_plan -> spark_build (EMR Serverless) -> spark_results -/
+                      +-> dataproc_plan -> dataproc_batch (Dataproc) -> dataproc_results -/
 
 - Engine per run (issue 12): more days than the `call_analytics_spark` Variable's
   max_worker_days (default 7; a backfill) go to one deferrable EMR Serverless job whose
   executors run the same customer_360_day per day; fewer stay in mapped worker tasks.
+  With `"engine": "dataproc"` in the Variable the job is a deferrable Dataproc Serverless
+  batch instead (callcenter/dataproc.py), reading curated calls from their GCS copy.
 
 - When: daily at 00:00 UTC for the day that just finished (a CronTriggerTimetable
   with interval=1 day: data interval [yesterday, today), airflow/timetables/trigger.py),
@@ -44,7 +47,7 @@ from callcenter.layout import BACKLOG_KEY, CUSTOMER_360_DOMAIN, HEAVY_POOL, Name
 from callcenter.runtime import REST_KEY, carry_over_task, dag_args, tags
 
 # The deferrable EMR Serverless operator pulls in boto3 at parse time (measured 0.13 s with bytecode).
-from callcenter.spark_tasks import spark_branch
+from callcenter.spark_tasks import dataproc_branch, spark_branch
 
 #: Fires at 00:00 UTC; interval=1 day makes the run's data interval the day that
 #: just ended (CronTriggerTimetable's data interval is [run_after - interval, run_after)),
@@ -96,10 +99,12 @@ def _tasks() -> None:
     def choose_engine(days: list[str]) -> str:
         from callcenter.engine_choice import SparkSettings
 
-        # Reads Azure's call quality and writes GCS: Spark only where its network reaches both.
-        engine = SparkSettings.from_variable(NAMES.spark_variable).engine(0, days=len(days), other_clouds=True)
+        # Reads Azure's call quality and writes GCS: Spark only where its network reaches both. Dataproc
+        # where the Variable's "engine" says so (the output is on GCS already), else EMR Serverless.
+        engine = SparkSettings.from_variable(NAMES.spark_variable).route(0, days=len(days), other_clouds=True,
+                                                                          dataproc_ok=True)
         print(f"{len(days)} day(s): {engine}")
-        return "spark_plan" if engine == "spark" else "build_day"
+        return {"emr": "spark_plan", "dataproc": "dataproc_plan"}.get(engine, "build_day")
 
     @task(max_active_tis_per_dagrun=4, pool=HEAVY_POOL)
     def build_day(day: str) -> dict:
@@ -117,10 +122,10 @@ def _tasks() -> None:
 
     # Whichever branch ran; a failed day (either branch) still fails the run.
     @task(trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
-    def summarize(results: list[dict], spark: list[dict] | None = None) -> dict:
+    def summarize(results: list[dict], spark: list[dict] | None = None, dataproc: list[dict] | None = None) -> dict:
         from callcenter.runtime import collected
 
-        results = (collected(results) if results else []) + list(spark or [])
+        results = (collected(results) if results else []) + list(spark or []) + list(dataproc or [])
         return {"days": len(results), "rows": sum(r["rows"] for r in results),
                 "paths": [r["path"] for r in results]}
 
@@ -128,8 +133,9 @@ def _tasks() -> None:
     carry_over_task(BACKLOG)(picked[REST_KEY])
     built = build_day.expand(day=picked)
     plan, spark = spark_branch("customer_360", picked, "spark_build", NAMES)
-    choose_engine(picked) >> [built, plan]
-    summarize(built, spark)
+    batch_plan, batch = dataproc_branch("customer_360", picked, NAMES)
+    choose_engine(picked) >> [built, plan, batch_plan]
+    summarize(built, spark, batch)
 
 
 if SETTINGS is not None:

@@ -16,6 +16,9 @@ per domain, ``<domain>_credentials`` (:class:`Settings`), written by
   pipeline IAM role (session name ``<domain>-...``), and that role's credentials
   sign Vault's AWS-auth login for the domain's Vault role (regional STS host and
   the server-id header, as airflow/plugins/vault_aws_login.py does).
+- login ``gcp_iam`` (the Spark job on Dataproc Serverless): the batch's own service account (from
+  the metadata server) has IAM Credentials sign a short JWT ``{sub, aud: "vault/<role>", exp}`` and
+  logs in to Vault's GCP auth method (``iam`` role bound to that account, the domain's policy).
 - login ``token`` (the local stand-ins only): a token file, as the demo's
   VaultBackend uses.
 - per cloud, ``engine``: ``aws`` reads ``<aws mount>/creds/<role>`` (STS:
@@ -46,7 +49,13 @@ if TYPE_CHECKING:
 
 CLOUDS = ("aws", "gcp", "azure")
 ENGINES = ("aws", "gcp", "azure", "kv")
-LOGINS = ("aws_iam", "token")
+LOGINS = ("aws_iam", "gcp_iam", "token")
+#: Vault's GCP auth mount the Dataproc job logs in at (stacks/vault.py mounts it there).
+GCP_AUTH_MOUNT = "gcp"
+#: IAM Credentials API v1 (projects.serviceAccounts.signJwt).
+IAM_CREDENTIALS = "https://iamcredentials.googleapis.com/v1"
+#: Vault's GCP auth refuses an iam JWT valid for more than its role's max_jwt_exp (default 15 min).
+JWT_SECONDS = 600
 
 
 class CredentialsError(ValueError):
@@ -104,7 +113,7 @@ class Settings:
         if self.vault.method not in LOGINS:
             raise CredentialsError(f"{where}: vault.method {self.vault.method!r} must be one of {', '.join(LOGINS)}")
         needed = {"aws_iam": ("role", "region", "server_id") + (() if self.vault.own_identity else ("assume_role_arn",)),
-                  "token": ("token_path",)}
+                  "gcp_iam": ("role",), "token": ("token_path",)}
         missing = [name for name in needed[self.vault.method] if not getattr(self.vault, name)]
         if missing:
             raise CredentialsError(f"{where}: vault.{missing[0]} is required with method {self.vault.method!r}")
@@ -131,11 +140,18 @@ class Settings:
         return self.clouds[cloud]
 
 
-def portable(settings: Settings) -> Settings:
+def portable(settings: Settings, engine: str = "emr") -> Settings:
     """`settings` for the Spark job, which runs outside MWAA: the CA file's content travels as
-    ``ca_pem``, and an aws_iam login uses the job's own role (no pipeline role to assume)."""
+    ``ca_pem``; on EMR (``engine`` "emr") an aws_iam login uses the job's own role (no pipeline role
+    to assume); on Dataproc ("dataproc") the job logs in with its own service account (gcp_iam) to
+    the domain's role of the same name on Vault's GCP auth mount."""
     login = settings.vault
-    if login.method == "aws_iam":
+    if engine not in ("emr", "dataproc"):
+        raise CredentialsError(f"portable: engine {engine!r} must be emr or dataproc")
+    if engine == "dataproc" and login.method == "aws_iam":
+        login = replace(login, method="gcp_iam", auth_mount=GCP_AUTH_MOUNT, assume_role_arn=None, region=None,
+                        server_id=None, own_identity=True)
+    elif login.method == "aws_iam":
         login = replace(login, assume_role_arn=None, own_identity=True)
     if login.ca_file:
         with open(login.ca_file, encoding="ascii") as handle:
@@ -157,7 +173,28 @@ def _verify(login: VaultLogin) -> str | bool:
     return path
 
 
-def vault_client(settings: Settings, *, boto_session: Any = None) -> Any:
+def gcp_login_jwt(role: str, *, iam_url: str = IAM_CREDENTIALS) -> str:
+    """A JWT for Vault's GCP auth (iam type) signed by IAM Credentials for this process's own service
+    account (the metadata server's default account: the Dataproc batch's). The account may sign for
+    itself only (iam.serviceAccounts.signJwt on itself, modules/gcp/dataproc_serverless.py)."""
+    import time
+
+    from google.auth import compute_engine
+    from google.auth.transport.requests import AuthorizedSession, Request
+
+    account = compute_engine.Credentials(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    account.refresh(Request())  # also resolves the account's e-mail from the metadata server
+    email = account.service_account_email
+    # Vault GCP auth API, "iam" login: sub = the account, aud = "vault/<role>", exp within max_jwt_exp.
+    payload = {"sub": email, "aud": f"vault/{role}", "exp": int(time.time()) + JWT_SECONDS}
+    answer = AuthorizedSession(account).post(f"{iam_url}/projects/-/serviceAccounts/{email}:signJwt",
+                                             json={"payload": json.dumps(payload)}, timeout=30)
+    if answer.status_code != 200:
+        raise CredentialsError(f"signJwt for {email}: HTTP {answer.status_code}")
+    return answer.json()["signedJwt"]
+
+
+def vault_client(settings: Settings, *, boto_session: Any = None, iam_url: str = IAM_CREDENTIALS) -> Any:
     """An hvac client logged in as the domain (its Vault token carries only the domain's policy)."""
     import hvac
 
@@ -167,8 +204,13 @@ def vault_client(settings: Settings, *, boto_session: Any = None) -> Any:
         with open(login.token_path, encoding="utf-8") as handle:  # type: ignore[arg-type]
             client.token = handle.read().strip()
         return client
+    if login.method == "gcp_iam":
+        client.auth.gcp.login(role=login.role, jwt=gcp_login_jwt(login.role, iam_url=iam_url),
+                              mount_point=login.auth_mount)
+        return client
     import boto3
     from botocore.credentials import ReadOnlyCredentials
+
     # MWAA puts plugins/ on sys.path; the Spark job ships the module at its zip's root.
     from vault_aws_login import login_payload, signed_get_caller_identity
 

@@ -235,13 +235,27 @@ def vault_store(settings_json: str) -> tuple[pafs.FileSystem, bytes]:
     return credentials.filesystem(settings, "aws", client), credentials.masking_key(settings, client)
 
 
-def vault_stores(settings_json: str) -> tuple[pafs.FileSystem, pafs.FileSystem, pafs.FileSystem]:
-    """customer_360's three stores, each with the domain's short-lived credentials from Vault."""
+def vault_stores(settings_json: str, calls_cloud: str = "aws") -> tuple[pafs.FileSystem, pafs.FileSystem, pafs.FileSystem]:
+    """customer_360's three stores (curated calls on `calls_cloud`, call quality, output), each with the
+    domain's short-lived credentials from Vault."""
     from callcenter import credentials
 
     settings = credentials.Settings.from_json(settings_json)
     client = credentials.vault_client(settings)
-    return tuple(credentials.filesystem(settings, cloud, client) for cloud in ("aws", "azure", "gcp"))  # type: ignore[return-value]
+    return tuple(credentials.filesystem(settings, cloud, client) for cloud in (calls_cloud, "azure", "gcp"))  # type: ignore[return-value]
+
+
+#: --stores: where the job reads curated calls and writes its summary. "s3" on EMR (the lake on S3);
+#: "gcs" on Dataproc, whose subnet reaches Google APIs only (Private Google Access): curated calls from
+#: their GCS copy (distribute_curated keeps it, same partitions) and the summary in the staging bucket.
+STORES = {"s3": "aws", "gcs": "gcp"}
+
+
+def job_layout(layout: Layout, stores: str) -> Layout:
+    """`layout` as the job reads it: on "gcs" the curated calls are the GCS copy's."""
+    from dataclasses import replace
+
+    return replace(layout, curated_bucket=layout.gcs_curated_bucket) if stores == "gcs" else layout
 
 
 def split_results(mode: str, fs: pafs.FileSystem, layout: Layout, path: str) -> tuple[list[dict], list[dict]]:
@@ -273,6 +287,7 @@ def read_summary(fs: pafs.FileSystem, path: str) -> list[dict[str, Any]]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spark_job", description="ingest exports / build customer_360 days on Spark")
     parser.add_argument("--mode", choices=MODES, default="ingest")
+    parser.add_argument("--stores", choices=sorted(STORES), default="s3", help="s3 (EMR) or gcs (Dataproc)")
     parser.add_argument("--settings", required=True, help="the domain's credentials Variable (JSON, non-secret)")
     parser.add_argument("--layout", required=True, help="the domain's layout Variable (JSON)")
     parser.add_argument("--summary", required=True, help="<bucket>/<key> of the summary JSON to write")
@@ -287,9 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     from callcenter.layout import Layout
 
     args = _parser().parse_args(argv)
+    if args.mode == "ingest" and args.stores != "s3":
+        print("spark_job: --mode ingest reads and writes the S3 lake: --stores must be s3", file=sys.stderr)
+        return 2
     try:
         settings = credentials.Settings.from_json(args.settings)
-        layout = Layout.from_json(args.layout)
+        layout = job_layout(Layout.from_json(args.layout), args.stores)
     except (ValueError, TypeError) as error:  # one line, no traceback (the arguments hold no secret)
         print(f"spark_job: bad --settings/--layout: {error}", file=sys.stderr)
         return 2
@@ -301,8 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.mode == "ingest":
             summaries = ingest_exports(spark, args.items, layout, partial(vault_store, args.settings), settings.domain)
         else:
-            summaries = build_days(spark, args.items, layout, partial(vault_stores, args.settings))
-        write_summary(credentials.filesystem(settings, "aws"), args.summary, summaries)
+            summaries = build_days(spark, args.items, layout, partial(vault_stores, args.settings, STORES[args.stores]))
+        write_summary(credentials.filesystem(settings, STORES[args.stores]), args.summary, summaries)
     finally:
         spark.stop()
     failed = [s for s in summaries if "error" in s]

@@ -13,6 +13,7 @@ from typing import Any
 from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
 from airflow.sdk import task
 
+from callcenter import dataproc
 from callcenter.layout import Names
 
 #: The longest a job may run: the deferred wait (triggerer polls every minute) and the task's timeout.
@@ -38,19 +39,6 @@ def spark_branch(mode: str, items: Any, job_task_id: str, names: Names) -> tuple
                                       Variable.get(credentials.settings_variable(names.domain)))).to_json(),
                                   layout=runtime.layout(names))
 
-    @task(task_id="spark_results")
-    def spark_results(plan: dict) -> list[dict]:
-        from callcenter import runtime, spark_job
-
-        succeeded, failed = spark_job.split_results(mode, runtime.filesystem(names.domain, "aws"), runtime.layout(names),
-                                                    plan["summary"])
-        if failed and mode != "ingest":  # ingest: the run's all_exports_ingested reports them
-            from airflow.sdk.exceptions import AirflowFailException
-
-            raise AirflowFailException(f"{len(failed)} item(s) failed on Spark: "
-                                       + ", ".join(f"{s.get('day')} ({s['error']})" for s in failed))
-        return succeeded
-
     plan = spark_plan(items)
     job = EmrServerlessStartJobOperator(
         task_id=job_task_id, aws_conn_id=names.conn_id("aws"), name=job_task_id,
@@ -59,6 +47,53 @@ def spark_branch(mode: str, items: Any, job_task_id: str, names: Names) -> tuple
         # Deferrable: the triggerer polls GetJobRun; no worker slot is held while the job runs.
         deferrable=True, waiter_delay=60, waiter_max_attempts=JOB_HOURS * 60,
         execution_timeout=timedelta(hours=JOB_HOURS))
-    results = spark_results(plan)
+    results = _results_task("spark_results", mode, names, "aws")(plan)
+    job >> results
+    return plan, results
+
+
+def _results_task(task_id: str, mode: str, names: Names, cloud: str) -> Any:
+    """The job's summary JSON (on `cloud`'s store) read back: the succeeded items; a failed one fails the
+    run, except for ingest, whose all_exports_ingested reports them (as for failed worker tasks)."""
+
+    @task(task_id=task_id)
+    def spark_results(plan: dict) -> list[dict]:
+        from callcenter import runtime, spark_job
+
+        succeeded, failed = spark_job.split_results(mode, runtime.filesystem(names.domain, cloud), runtime.layout(names),
+                                                    plan["summary"])
+        if failed and mode != "ingest":
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(f"{len(failed)} item(s) failed on Spark: "
+                                       + ", ".join(f"{s.get('day')} ({s['error']})" for s in failed))
+        return succeeded
+
+    return spark_results
+
+
+def dataproc_branch(mode: str, items: Any, names: Names, *, api_url: str = dataproc.API,
+                    poll_seconds: float = 60) -> tuple[Any, Any]:
+    """Add dataproc_plan -> dataproc_batch -> dataproc_results (Dataproc Serverless, callcenter/dataproc.py)
+    for `names.domain`; returns (plan, results). Only customer_360 goes there (its output is on GCS)."""
+
+    @task(task_id="dataproc_plan", multiple_outputs=True)
+    def dataproc_plan(items: list[str], dag=None, run_id=None) -> dict:
+        from callcenter import credentials, runtime
+        from callcenter.engine_choice import SparkSettings
+
+        settings = runtime.credential_settings(names.domain)
+        # The batch logs in to Vault with its own service account (gcp_iam); MWAA's login stays the operator's.
+        job = credentials.portable(settings, engine="dataproc").to_json()
+        plan = dataproc.dataproc_plan(SparkSettings.from_variable(names.spark_variable).gcp,
+                                      runtime.filesystem(names.domain, "gcp"), credentials_json=job,
+                                      layout=runtime.layout(names), items=list(items), mode=mode, dag_id=dag.dag_id,
+                                      run_id=run_id, domain=names.domain)
+        return {**plan, "settings": settings.to_json()}
+
+    plan = dataproc_plan(items)
+    job = dataproc.DataprocBatchOperator(task_id="dataproc_batch", plan=plan, settings_json=plan["settings"],
+                                         api_url=api_url, poll_seconds=poll_seconds, job_hours=JOB_HOURS)
+    results = _results_task("dataproc_results", mode, names, "gcp")(plan)
     job >> results
     return plan, results

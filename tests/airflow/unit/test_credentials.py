@@ -178,7 +178,7 @@ def test_aws_iam_login_assumes_the_domains_pipeline_role_and_signs_for_vault(vau
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"method": "ldap"}, "vault.method 'ldap' must be one of aws_iam, token"),
+        ({"method": "ldap"}, "vault.method 'ldap' must be one of aws_iam, gcp_iam, token"),
         ({"method": "aws_iam", "token_path": None}, "vault.role is required with method 'aws_iam'"),
         ({"token_path": None}, "vault.token_path is required with method 'token'"),
     ],
