@@ -119,6 +119,8 @@ VAULT_AIRFLOW_VARIABLES_PATH = "airflow/variables"
 #: Mount paths of the auth methods; the VaultBackend's ``auth_mount_point`` is the AWS one.
 VAULT_AWS_AUTH_MOUNT = "aws"
 VAULT_KUBERNETES_AUTH_MOUNT = "kubernetes"
+#: The Dataproc job's login (callcenter/credentials.py GCP_AUTH_MOUNT says the same; a test keeps them equal).
+VAULT_GCP_AUTH_MOUNT = "gcp"
 
 
 def vault_iam_server_id(vault_address: str) -> str:

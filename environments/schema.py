@@ -652,6 +652,9 @@ class SparkAws(Strict):
 class SparkGcp(Strict):
     #: Dataproc Serverless runtime 2.2 runs Spark 3.5 (Dataproc Serverless "Runtime versions").
     runtime_version: Literal["2.2"] = "2.2"
+    #: Where customer_360's Spark runs go: EMR Serverless (reads S3, writes GCS over the fabric) or a Dataproc
+    #: Serverless batch (reads curated from its GCS copy; callcenter/dataproc.py). The `<domain>_spark` Variable's "engine".
+    engine_for_customer_360: Literal["emr", "dataproc"] = "emr"
 
 
 class Spark(Feature):
@@ -906,6 +909,8 @@ def _semantic_problems(file: str, env: Environment, stem: str, contracts: Path |
         problems.append(Problem(file, "spark.enabled", True, "Spark jobs read the masking key from Vault: set vault.private_ips"))
     if env.spark.enabled and env.gcp.terraform.enabled and "data" not in env.gcp.network.spokes:
         problems.append(Problem(file, "gcp.network.spokes", sorted(env.gcp.network.spokes), "Spark's Dataproc batches run in a 'data' spoke: add one"))
+    if env.spark.enabled and env.spark.gcp.engine_for_customer_360 == "dataproc" and not env.gcp.terraform.enabled:
+        problems.append(Problem(file, "spark.gcp.engine_for_customer_360", "dataproc", "Dataproc needs gcp.terraform.enabled"))
     return problems
 
 

@@ -274,7 +274,7 @@ class GcpPlatformStack(PlatformStack):
             ))
         self.spark = DataprocServerless(self, "spark", DataprocServerlessProps(
             project=gcp.project_id, name=naming.gcp_resource(env.prefix, env.name, "data"), network=data.self_link,
-            subnet_cidr=gcp.network.spokes["data"],
+            subnet_cidr=gcp.network.spokes["data"], dags_submit=env.spark.gcp.engine_for_customer_360 == "dataproc",
             domains={
                 d: SparkDomain(
                     account_id=naming.gcp_spark_account(env.prefix, env.name, d),

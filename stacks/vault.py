@@ -33,7 +33,14 @@ from modules.vault.aws_secrets_engine import (
     AwsSecretsRoleProps,
 )
 from modules.vault.azure_secrets_engine import AzureSecretsEngine, AzureSecretsEngineProps, AzureSecretsRoleProps
-from modules.vault.gcp_secrets_engine import GcpImpersonatedAccountProps, GcpSecretsEngine, GcpSecretsEngineProps
+from modules.vault.gcp_iam_auth import GcpIamAuth, GcpIamAuthProps, GcpIamAuthRoleProps
+from modules.vault.gcp_secrets_engine import (
+    CLOUD_PLATFORM_SCOPE,
+    STORAGE_SCOPE,
+    GcpImpersonatedAccountProps,
+    GcpSecretsEngine,
+    GcpSecretsEngineProps,
+)
 from modules.vault.kubernetes_auth import KubernetesAuth, KubernetesAuthProps, KubernetesAuthRoleProps
 from modules.vault.kv_mount import KvMount, KvMountProps
 from modules.vault.lease import LeaseTtl
@@ -59,6 +66,8 @@ class DomainTargets:
     azure_container_ids: tuple[str, ...] = ()
     #: The domain's EMR Serverless job role: a Spark job logs in to Vault as its domain with it (README, "Spark").
     spark_job_role_arn: str | None = None
+    #: The domain's Dataproc batch account, where customer_360 runs on Dataproc: it logs in with Vault's GCP auth.
+    dataproc_service_account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,8 @@ def spark_variable(env: Environment, domain: str, aws: AwsPlatformStack, gcp: Gc
             "staging_bucket": gcp.spark_staging_buckets[domain],
         }
     return json.dumps({
+        # customer_360's Spark: "dataproc" only where the GCP side exists (the schema refuses it otherwise).
+        "engine": env.spark.gcp.engine_for_customer_360 if gcp_part else "emr",
         "thresholds": {"max_worker_bytes": t.max_worker_bytes, "max_worker_days": t.max_worker_days},
         "aws": aws_part, "gcp": gcp_part,
         # customer_360 reads Azure and writes GCS: on Spark only if the job's network reaches them.
@@ -214,6 +225,16 @@ class VaultStack(PlatformStack):
                 ),
             )
         bound = (inputs.mwaa_role_arn, *(arn for d in env.active_domains for arn in _login_principals(inputs.domains[d.name])))
+        # A Dataproc batch logs in as its domain with its own service account (JWT signed by IAM Credentials);
+        # the role has the same name as the domain's AWS login role (credentials.portable relies on it).
+        self.gcp_auth = None
+        dataproc = {d.name: a for d in env.active_domains if (a := inputs.domains[d.name].dataproc_service_account)}
+        if dataproc:
+            self.gcp_auth = GcpIamAuth(self, "gcp-auth", GcpIamAuthProps(path=naming.VAULT_GCP_AUTH_MOUNT, lease=lease))
+            for domain, account in dataproc.items():
+                self.gcp_auth.add_role(f"dataproc-{domain}", GcpIamAuthRoleProps(
+                    name=naming.vault_domain_login_role(env.name, domain), service_accounts=(account,),
+                    policies=(self.domain_policies[domain].name,)))
         # The Spark Variables are outputs, not kv secrets: this stack writes no kv data (nothing of a secret's
         # kind in its state), and the EMR application id exists only once AWS has created it. After apply the
         # operator copies each into airflow/variables/<name> (README, "Spark"), as the seed does the layout.
@@ -256,7 +277,10 @@ class VaultStack(PlatformStack):
         if self.gcp_engine is not None and targets.gcp_service_account is not None:
             paths.append(
                 self.gcp_engine.add_impersonated_account(
-                    f"gcp-{domain}", GcpImpersonatedAccountProps(name=role, service_account_email=targets.gcp_service_account)
+                    f"gcp-{domain}", GcpImpersonatedAccountProps(
+                        name=role, service_account_email=targets.gcp_service_account,
+                        # The DAG submits Dataproc batches with this token (cloud-platform is that API's only scope).
+                        scopes=(STORAGE_SCOPE, CLOUD_PLATFORM_SCOPE) if targets.dataproc_service_account else (STORAGE_SCOPE,))
                 )
             )
         if self.azure_engine is not None:
@@ -286,6 +310,9 @@ class VaultStack(PlatformStack):
                 gcp_service_account=gcp.domain_pipeline_account_emails[d.name] if gcp is not None else None,
                 azure_container_ids=(azure.domain_container_ids[d.name],) if azure is not None else (),
                 spark_job_role_arn=aws.spark_job_role_arns.get(d.name),
+                dataproc_service_account=(gcp.spark_service_accounts.get(d.name)
+                                          if gcp is not None and gcp.spark is not None
+                                          and env.spark.gcp.engine_for_customer_360 == "dataproc" else None),
             )
             for d in env.active_domains
         }

@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_google.compute_firewall import (
     ComputeFirewallAllow,
     ComputeFirewallLogConfig,
 )
+from cdktf_cdktf_provider_google.project_iam_custom_role import ProjectIamCustomRole
 from cdktf_cdktf_provider_google.project_iam_member import ProjectIamMember
 from cdktf_cdktf_provider_google.service_account import ServiceAccount
 from cdktf_cdktf_provider_google.service_account_iam_member import (
@@ -39,6 +40,13 @@ WORKER_ROLE = "roles/dataproc.worker"
 BUCKET_ROLE = "roles/storage.objectUser"
 #: Who submits a batch must be able to act as its service account (iam.serviceAccounts.actAs).
 ACT_AS_ROLE = "roles/iam.serviceAccountUser"
+#: The batch's Vault login (Vault GCP auth, iam type): IAM Credentials signJwt for a JWT naming itself. Only
+#: that permission (roles/iam.serviceAccountTokenCreator would add access tokens and blobs), bound on the
+#: account itself, so a batch can sign as its own account and no other.
+SIGN_SELF_PERMISSIONS = ("iam.serviceAccounts.signJwt",)
+#: The DAG (as the domain's pipeline account) creates the run's batch and polls it (Dataproc IAM permissions;
+#: batches have no resource-level IAM, so this is a project grant). No cancel, list or delete.
+SUBMIT_PERMISSIONS = ("dataproc.batches.create", "dataproc.batches.get")
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,10 @@ class DataprocServerlessProps:
     #: The data spoke subnet's primary range: the firewall rule's source and destination.
     subnet_cidr: str
     domains: dict[str, SparkDomain]
+    #: The DAGs start batches here (the environment's spark.gcp.engine_for_customer_360 is "dataproc"): the
+    #: pipeline accounts may create/watch batches and use the staging bucket, the batch accounts may sign
+    #: their Vault login. False: the accounts exist, nobody may start a batch.
+    dags_submit: bool = False
 
 
 class DataprocServerless(Construct):
@@ -69,6 +81,18 @@ class DataprocServerless(Construct):
         if not props.domains:
             raise ValueError(f"{props.name}: Dataproc Serverless needs at least one domain")
         self.accounts: dict[str, ServiceAccount] = {}
+        # Custom role ids: letters, digits, _ and . only (google_project_iam_custom_role role_id).
+        role_base = "".join(c if c.isalnum() else "_" for c in props.name)
+        sign_self = submit = None
+        if props.dags_submit:
+            sign_self = ProjectIamCustomRole(
+                self, "sign-self", project=props.project, role_id=f"{role_base}_spark_sign_self",
+                title=f"{props.name} Spark batch: sign a JWT as itself (Vault login)", permissions=list(SIGN_SELF_PERMISSIONS),
+            )
+            submit = ProjectIamCustomRole(
+                self, "submit", project=props.project, role_id=f"{role_base}_spark_submit",
+                title=f"{props.name} Spark: create and watch Dataproc batches", permissions=list(SUBMIT_PERMISSIONS),
+            )
         for domain, spec in props.domains.items():
             account = ServiceAccount(
                 self, f"account-{domain}", account_id=spec.account_id, project=props.project,
@@ -82,6 +106,15 @@ class DataprocServerless(Construct):
                 self, f"submitter-{domain}", service_account_id=account.name, role=ACT_AS_ROLE,
                 member=f"serviceAccount:{spec.submitter_email}",
             )
+            if sign_self is not None and submit is not None:
+                ServiceAccountIamMember(
+                    self, f"sign-self-{domain}", service_account_id=account.name, role=sign_self.name, member=member,
+                )
+                submitter = f"serviceAccount:{spec.submitter_email}"
+                ProjectIamMember(self, f"submit-{domain}", project=props.project, role=submit.name, member=submitter)
+                # The DAG publishes the job code there and reads the batch's summary back (callcenter/dataproc.py).
+                StorageBucketIamMember(self, f"staging-submitter-{domain}", bucket=spec.staging_bucket,
+                                       role=BUCKET_ROLE, member=submitter)
             self.accounts[domain] = account
         self.firewall = ComputeFirewall(
             self, "internal",

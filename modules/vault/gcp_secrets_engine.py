@@ -26,6 +26,9 @@ from constructs import Construct
 from modules.vault.lease import LeaseTtl
 
 STORAGE_SCOPE = "https://www.googleapis.com/auth/devstorage.read_write"
+#: Dataproc's REST API accepts only this scope (Dataproc REST reference, "Authorization scopes"); what the token
+#: may do stays bounded by the account's IAM grants (its buckets, creating/reading batches as its Spark account).
+CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ class GcpImpersonatedAccountProps:
     name: str
     #: The domain's pre-created pipeline service account (a cross-stack reference).
     service_account_email: str
+    #: OAuth scopes of the minted tokens: storage only, plus cloud-platform where the domain's DAGs submit
+    #: Dataproc batches (callcenter/dataproc.py).
+    scopes: tuple[str, ...] = (STORAGE_SCOPE,)
 
 
 class GcpSecretsEngine(Construct):
@@ -69,7 +75,7 @@ class GcpSecretsEngine(Construct):
             backend=self.backend.path,
             impersonated_account=props.name,
             service_account_email=props.service_account_email,
-            token_scopes=[STORAGE_SCOPE],
+            token_scopes=list(props.scopes),
             ttl=str(self._lease.default_seconds),
         )
         return f"{self.path}/impersonated-account/{props.name}/token"
