@@ -1,4 +1,5 @@
-"""The pipelines' Spark job: many exports (or customer_360 days) at once on EMR Serverless (issue 12).
+"""The pipelines' Spark job: many exports (or customer_360 days) at once on EMR Serverless, or customer_360
+days on Dataproc Serverless (`--stores gcs`, callcenter/dataproc.py) (issue 12).
 
     spark-submit --py-files callcenter-<sha>.zip spark_job-<sha>.py --mode ingest|customer_360 \\
         --settings '<call_analytics_credentials JSON>' --layout '<call_analytics_layout JSON>' \\

@@ -1,5 +1,6 @@
 """The Spark branch the DAGs share (issue 12): spark_plan -> a deferrable EMR Serverless
 job -> spark_results. A domain's ingest DAG hands it a run's exports, customer_360 its days.
+customer_360 also has dataproc_branch (Dataproc Serverless, callcenter/dataproc.py).
 
 Imported by DAG files at parse time: airflow.sdk, the amazon provider's operator module (its
 boto3 import is the one allowance of tests/airflow/integrity) and callcenter.layout only.
