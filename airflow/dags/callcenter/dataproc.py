@@ -2,7 +2,8 @@
 batch the DAG submits (customer_360's Spark branch where the `<domain>_spark` Variable says "dataproc").
 
     dataproc_plan (a task: publish the code, build the batch) -> DataprocBatchOperator (create, defer)
-        -> DataprocBatchTrigger (triggerer polls the batch; no worker slot held) -> dataproc_results
+        -> DataprocBatchTrigger (triggerer polls the batch; no worker slot held; airflow/plugins/
+           dataproc_trigger.py, as the triggerer imports it) -> dataproc_results
 
 Why not the google provider's DataprocCreateBatchOperator: its connection authenticates with
 Application Default Credentials, a key file or a workload-identity-federation file only (provider docs,
@@ -23,14 +24,12 @@ Imported by DAG files at parse time: stdlib and airflow only (tests/airflow/inte
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow.fs as pafs
@@ -181,30 +180,6 @@ def outcome(batch: dict) -> dict[str, str]:
     return {"name": batch.get("name", ""), "state": batch.get("state", ""), "message": batch.get("stateMessage", "")}
 
 
-class DataprocBatchTrigger(BaseTrigger):
-    """Polls a batch until it ends, on the triggerer. Its arguments are serialized into the metadata DB,
-    so they hold only the batch name and the domain's non-secret credentials settings; the token is
-    fetched from Vault here (in a thread: hvac and requests block)."""
-
-    def __init__(self, name: str, settings_json: str, api_url: str = API, poll_seconds: float = 60):
-        super().__init__()
-        self.name, self.settings_json, self.api_url, self.poll_seconds = name, settings_json, api_url, poll_seconds
-
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (f"{type(self).__module__}.{type(self).__qualname__}",
-                {"name": self.name, "settings_json": self.settings_json, "api_url": self.api_url,
-                 "poll_seconds": self.poll_seconds})
-
-    async def run(self):  # type: ignore[override]
-        batches = Batches(self.settings_json, self.api_url)
-        while True:
-            batch = await asyncio.to_thread(batches.get, self.name)
-            if batch.get("state") in TERMINAL:
-                yield TriggerEvent(outcome(batch))
-                return
-            await asyncio.sleep(self.poll_seconds)
-
-
 class DataprocBatchOperator(BaseOperator):
     """Create the run's batch (or find it on a retry) and defer the wait to DataprocBatchTrigger.
     `plan` is dataproc_plan's XCom; `settings_json` the domain's credentials settings (MWAA's login)."""
@@ -223,6 +198,8 @@ class DataprocBatchOperator(BaseOperator):
         batch = Batches(self.settings_json, self.api_url).create(plan["parent"], plan["batch_id"], plan["batch"])
         if batch.get("state") in TERMINAL:
             return self.execute_complete(context, outcome(batch))
+        from dataproc_trigger import DataprocBatchTrigger  # airflow/plugins: on sys.path in every component
+
         self.defer(trigger=DataprocBatchTrigger(batch["name"], self.settings_json, self.api_url, self.poll_seconds),
                    method_name="execute_complete", timeout=timedelta(hours=self.job_hours))
         raise AssertionError("defer() returns only by raising")  # pragma: no cover

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -28,6 +30,8 @@ DOMAIN_TOKEN = "hvs.domain-token-made-up"
 GCP_TOKEN = "ya29.made-up-dataproc"
 KEY_HEX = bytes(range(32)).hex()
 PARENT = "projects/ccd-dev/locations/europe-west1"
+PLUGINS = DAGS.parent / "plugins"
+sys.path.insert(0, str(PLUGINS))  # as MWAA does (plugins.zip): the trigger module lives there
 
 
 class Fakes(JsonHandler):
@@ -191,7 +195,7 @@ def test_a_retry_finds_the_runs_batch_instead_of_starting_a_second(fake_url, tmp
     assert Fakes.creates[-1]["query"]["requestId"] == ["customer-360-retry0000000000000000"]
     trigger = deferred.value.trigger
     path, kwargs = trigger.serialize()
-    assert path == "callcenter.dataproc.DataprocBatchTrigger" and GCP_TOKEN not in json.dumps(kwargs)
+    assert path == "dataproc_trigger.DataprocBatchTrigger" and GCP_TOKEN not in json.dumps(kwargs)
     trigger.poll_seconds = 0.01
 
     async def first_event():
@@ -278,7 +282,7 @@ def test_small_run_stays_in_the_worker_a_backfill_starts_a_deferred_dataproc_bat
     settings = settings_json(fake_url, tmp_path / "token")
     env = airflow_home(tmp_path, write_dag(tmp_path, "probe_dataproc", PROBE_DAG), PROBE_SPARK=json.dumps(spark),
                        PROBE_SETTINGS=settings, PROBE_JOB_SETTINGS=json.dumps({"vault": "portable, non-secret"}),
-                       PROBE_API=f"{fake_url}/v1", PYTHONPATH=str(DAGS),
+                       PROBE_API=f"{fake_url}/v1", PYTHONPATH=os.pathsep.join([str(DAGS), str(PLUGINS)]),
                        CALLCENTER_RETRY_DELAY_SECONDS="1")
     before = len(Fakes.creates)
     small, backfill = run_script(env, RUN, str(tmp_path / "dags"),
@@ -298,3 +302,13 @@ def test_small_run_stays_in_the_worker_a_backfill_starts_a_deferred_dataproc_bat
     assert body["pysparkBatch"]["args"][-3:] == ["2026-11-01", "2026-11-02", "2026-11-03"]
     assert KEY_HEX not in json.dumps(body) and DOMAIN_TOKEN not in json.dumps(body) and GCP_TOKEN not in json.dumps(body)
     assert os.listdir(staging / "spark")  # the code was published where the batch reads it
+
+
+def test_the_triggerer_imports_the_trigger_with_only_the_plugins_folder_on_its_path() -> None:
+    """Airflow 3's triggerer imports the class path and adds no DAG folder (triggerer_job_runner
+    get_trigger_by_classpath); MWAA puts the plugins folder on sys.path."""
+    code = ("import dataproc_trigger, importlib.util; assert importlib.util.find_spec('callcenter') is None;"
+            "dataproc_trigger.dags_importable(); import callcenter.dataproc; print('ok')")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(PLUGINS)}
+    run = subprocess.run([sys.executable, "-c", code], env=env, cwd=PLUGINS, capture_output=True, text=True, check=False)
+    assert run.stdout.strip() == "ok", run.stderr[-2000:]
