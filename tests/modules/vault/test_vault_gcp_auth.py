@@ -120,3 +120,13 @@ def test_roles_refuse_a_wildcard_account():
     with pytest.raises(ValueError, match="bind exact service accounts, no wildcard"):
         auth.add_role("r", GcpIamAuthRoleProps(name="x", service_accounts=("*@p.iam.gserviceaccount.com",), policies=("p",)))
     assert sys.modules["modules.vault.gcp_iam_auth"].MAX_JWT_EXP_SECONDS <= 15 * 60
+
+
+def test_dataproc_needs_the_gcp_side(tmp_path):
+    from tests.config.test_schema import only_problem, write_env
+
+    def mutate(d):
+        d["spark"]["gcp"]["engine_for_customer_360"] = "dataproc"
+        d["gcp"]["terraform"] = {"enabled": False, "reason": "test"}
+    path = write_env(tmp_path, mutate)
+    assert only_problem(path) == f"{path}: spark.gcp.engine_for_customer_360: 'dataproc': Dataproc needs gcp.terraform.enabled"
