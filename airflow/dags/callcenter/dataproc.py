@@ -45,6 +45,8 @@ RUNTIME_VERSION = "2.2"
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 #: Refresh the Vault-issued access token this long before it expires (a batch may run 6 h, a token 1 h).
 TOKEN_MARGIN_SECONDS = 300
+#: The longest a batch may run: its ttl, and the operator's wait and timeout (as spark_tasks.JOB_HOURS).
+JOB_HOURS = 6
 #: Under the code bucket: the content-addressed package, as under EMR's code_uri.
 CODE_PREFIX = "spark"
 
@@ -109,6 +111,9 @@ def batch_body(gcp: GcpSpark, *, entry_uri: str, zip_uri: str, args: list[str], 
             "serviceAccount": gcp.service_account,
             "subnetworkUri": gcp.subnetwork,
             "stagingBucket": gcp.staging_bucket,
+            # Dataproc terminates the batch after this (ExecutionConfig.ttl, 10 min..14 days): it never
+            # outlives the task that waits for it, as a timed-out deferred task runs no on_kill.
+            "ttl": f"{JOB_HOURS * 3600}s",
         }},
         "labels": labels,
     }
@@ -187,7 +192,7 @@ class DataprocBatchOperator(BaseOperator):
     template_fields = ("plan", "settings_json")
 
     def __init__(self, *, plan: Any, settings_json: Any, api_url: str = API, poll_seconds: float = 60,
-                 job_hours: int = 6, **kwargs: Any):
+                 job_hours: int = JOB_HOURS, **kwargs: Any):
         kwargs.setdefault("execution_timeout", timedelta(hours=job_hours))
         super().__init__(**kwargs)
         self.plan, self.settings_json, self.api_url = plan, settings_json, api_url

@@ -17,8 +17,9 @@ from airflow.sdk import task
 from callcenter import dataproc
 from callcenter.layout import Names
 
-#: The longest a job may run: the deferred wait (triggerer polls every minute) and the task's timeout.
-JOB_HOURS = 6
+#: The longest a job may run: the deferred wait (triggerer polls every minute), the task's timeout and
+#: the job's own cap on either engine (one number: dataproc.JOB_HOURS).
+JOB_HOURS = dataproc.JOB_HOURS
 
 
 def spark_branch(mode: str, items: Any, job_task_id: str, names: Names) -> tuple[Any, Any]:
@@ -47,7 +48,10 @@ def spark_branch(mode: str, items: Any, job_task_id: str, names: Names) -> tuple
         job_driver=plan["job_driver"], configuration_overrides=plan["configuration_overrides"],
         # Deferrable: the triggerer polls GetJobRun; no worker slot is held while the job runs.
         deferrable=True, waiter_delay=60, waiter_max_attempts=JOB_HOURS * 60,
-        execution_timeout=timedelta(hours=JOB_HOURS))
+        execution_timeout=timedelta(hours=JOB_HOURS),
+        # The job stops itself when the task gives up: a timed-out deferred task runs no on_kill, and
+        # StartJobRun's own default cap is 12 h (botocore emr-serverless StartJobRunRequest).
+        config={"executionTimeoutMinutes": JOB_HOURS * 60})
     results = _results_task("spark_results", mode, names, "aws")(plan)
     job >> results
     return plan, results

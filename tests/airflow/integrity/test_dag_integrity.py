@@ -192,6 +192,8 @@ def test_ingest_branches_between_worker_and_deferrable_spark(dagbag, dag_id):
     spark = dag.get_task("spark_ingest")
     assert isinstance(spark, EmrServerlessStartJobOperator) and spark.deferrable is True
     assert spark.waiter_delay * spark.waiter_max_attempts <= spark.execution_timeout.total_seconds()
+    # The job cancels itself when the task gives up (a timed-out deferred task runs no on_kill).
+    assert spark.config["executionTimeoutMinutes"] * 60 == spark.execution_timeout.total_seconds()
     assert spark.downstream_task_ids == {"spark_results"}
     reconcile = dag.get_task("reconcile")
     assert {"ingest_export", "spark_results"} <= reconcile.upstream_task_ids

@@ -148,7 +148,8 @@ def test_plan_publishes_the_code_once_and_builds_the_batch_with_no_secret(tmp_pa
     assert batch["pysparkBatch"]["pythonFileUris"] == [f"gs://{tmp_path}/staging/spark/{zip_name}"]
     assert batch["runtimeConfig"]["version"] == "2.2"
     assert batch["environmentConfig"]["executionConfig"] == {
-        "serviceAccount": gcp.service_account, "subnetworkUri": gcp.subnetwork, "stagingBucket": gcp.staging_bucket}
+        "serviceAccount": gcp.service_account, "subnetworkUri": gcp.subnetwork, "stagingBucket": gcp.staging_bucket,
+        "ttl": "21600s"}  # the batch ends itself when the waiting task would time out (6 h)
     args = batch["pysparkBatch"]["args"]
     assert args[args.index("--stores") + 1] == "gcs" and args[-2:] == ["2026-11-01", "2026-11-02"]
     assert plan["parent"] == PARENT and plan["summary"].startswith(f"{tmp_path}/staging/spark/_summaries/")
