@@ -269,12 +269,14 @@ def _quarantine_rows(
     number, but the quarantine never stores the raw PII it could not validate:
     pii fields appear only in their curated masked form (dropped ones not at all).
 
-    Other fields are kept capped at QUARANTINE_RAW_CHARS. With
-    redact_quarantine (the default, and what every `classification: pii`
-    domain gets) they also lose any e-mail or phone number typed into the wrong
-    field (review V2); ids and timestamps in their own shape keep their digits
-    (masking.redact_structured). Without it (internal/public domains, which
-    declare no pii field) they are kept as delivered, for the producer to debug."""
+    Other fields are kept capped at QUARANTINE_RAW_CHARS, and lose any e-mail
+    or phone number typed into the wrong field (review V2), whatever the
+    domain: ids and timestamps in their own shape keep their digits
+    (masking.redact_structured). redact_quarantine (the default, and what every
+    `classification: pii` domain gets) also keeps no free text of a rejected
+    record (non-pii `text` fields are null): in a pii domain free text can name
+    people in ways no pattern finds. Without it (internal/public domains) that
+    text is kept, redacted, for the producer to debug."""
     if batch_cols is None or len(picked) == 0:
         return [{} for _ in picked]
     contract = contract or load_contract()
@@ -286,8 +288,11 @@ def _quarantine_rows(
                 masked[spec.output] = mask_field(spec, pc.take(mask_input(spec, batch_cols, checked.values), idx),
                                                  key)
             continue
+        if redact_quarantine and spec.type == "text":
+            masked[spec.name] = pa.nulls(len(picked), pa.string())
+            continue
         capped = pc.utf8_slice_codeunits(pc.take(batch_cols[spec.name], idx), 0, QUARANTINE_RAW_CHARS)
-        masked[spec.name] = redact_structured(capped, spec.name, spec.type) if redact_quarantine else capped
+        masked[spec.name] = redact_structured(capped, spec.name, spec.type)
     return pa.table(masked).to_pylist()
 
 

@@ -239,6 +239,22 @@ def redact_notes(notes: pa.Array) -> pa.Array:
     return pc.replace_with_mask(notes, where, rewritten)
 
 
+def holds_contact(values: pa.Array) -> pa.Array:
+    """True where free text holds what redact_notes would replace (an e-mail, a phone number, a card or
+    IBAN-like number), in any Unicode form: the guard on text fields a contract does not mark pii, whose
+    values land in curated as delivered. Same candidate pass and NFKC as redact_notes."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    where = pc.fill_null(pc.match_substring_regex(values, _REDACTION_CANDIDATE), False)
+    picked = pc.indices_nonzero(where)
+    if len(picked) == 0:
+        return where
+    folded = pc.utf8_normalize(pc.take(values, picked), "NFKC")
+    hit = pc.fill_null(pc.match_substring_regex(
+        folded, "|".join((NOTES_EMAIL_PATTERN, NOTES_NUMBER_PATTERN, NOTES_PHONE_PATTERN))), False)
+    return pc.replace_with_mask(where, where, hit)
+
+
 _ID_FIELDS = ("call_id", "customer_id", "agent_id")
 _TIMESTAMP_HEAD = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
 

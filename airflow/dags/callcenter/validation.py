@@ -24,7 +24,7 @@ from callcenter.contract import (
 )
 from callcenter.domain import DomainContract, FieldSpec
 from callcenter.domain import load as load_contract
-from callcenter.masking import phone_digits
+from callcenter.masking import holds_contact, phone_digits
 
 # Deliberately loose: one '@', no whitespace, a dot in the domain. Deliverability
 # is not ours to judge; catching "n/a", "none" or a phone typed in the wrong box is.
@@ -262,6 +262,10 @@ def _check_id(flags: _Flags, spec: FieldSpec, values: pa.Array, window: tuple) -
 def _check_text(flags: _Flags, spec: FieldSpec, values: pa.Array, window: tuple) -> pa.Array:
     if spec.required:
         _missing_flag(flags, spec, _blank(values))
+    if not spec.pii:
+        # A text field the contract does not mask lands in curated and its copies as delivered: an e-mail
+        # or phone number typed into it is PII in the wrong field, quarantined as for ids (pii_in:<field>).
+        flags.add(holds_contact(values), Reason.pii_in(spec.name))
     return values
 
 

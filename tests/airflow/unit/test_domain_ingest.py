@@ -116,19 +116,35 @@ def test_a_throwaway_contract_with_every_mask_lands_no_raw_pii(tmp_path, key, fm
     assert find_pii(json.dumps(table.column("summary_redacted").to_pylist(), ensure_ascii=False)) == []
 
 
-def test_redact_quarantine_keeps_no_pii_shape_in_structured_fields_unless_turned_off(tmp_path, key) -> None:
+def test_quarantine_never_keeps_a_pii_shape_and_pii_domains_keep_no_free_text(tmp_path, key) -> None:
     contract = domain.load("agent_performance")
     rec = synthetic.records_for(contract, 1, seed=1)[0]
-    bad = {**rec, "event_type": "", "handled_calls": "+1 555 123 4567"}  # a phone shifted into a count
+    bad = {**rec, "event_type": "call back jane@example.com", "handled_calls": "+1 555 123 4567"}
     for flag in (True, False):
         out = tmp_path / str(flag)
         synthetic.write_export(contract, [bad], str(out.with_suffix(".csv")), fmt="csv")
         ingest(str(out.with_suffix(".csv")), contract=contract, key=key, redact_quarantine=flag,
                **layout(out, contract.dataset))
         (q,) = read_quarantine(out, contract)
-        assert q["reason"] == "missing:event_type;bad_handled_calls"
-        assert q["handled_calls"] == ("[PHONE]" if flag else "+1 555 123 4567")
+        assert q["reason"] == "pii_in:event_type;bad_handled_calls"
+        assert q["handled_calls"] == "[PHONE]"  # a phone shifted into a count, redacted for every domain
+        assert q["event_type"] == (None if flag else "call back [EMAIL]")
         assert q["event_id"] == rec["event_id"]  # ids keep their own shape either way
+
+
+@pytest.mark.parametrize("value", ["jane@example.com", "ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ", "ring 0171-555 1234",
+                                   "+４４ ２０ ７９４６ ０９５８", "card 4111 1111 1111 1111"])
+def test_a_contact_in_a_text_field_the_contract_does_not_mask_never_reaches_curated(tmp_path, key, value) -> None:
+    contract = domain.load("agent_performance")
+    good, bad = synthetic.records_for(contract, 2, seed=3)
+    bad = {**bad, "event_type": f"escalated {value}"}
+    export = tmp_path / "events.jsonl"
+    synthetic.write_export(contract, [good, bad], str(export), fmt="jsonl")
+    result = ingest(str(export), contract=contract, key=key, redact_quarantine=False, **layout(tmp_path, contract.dataset))
+    assert (result.curated, result.quarantined) == (1, 1)
+    assert read_curated(tmp_path, contract).column("event_type").to_pylist() == [good["event_type"]]
+    (q,) = read_quarantine(tmp_path, contract)
+    assert q["reason"] == "pii_in:event_type" and find_pii(json.dumps(q, ensure_ascii=False)) == []
 
 
 def test_optional_typed_fields_store_null_and_bounds_pick_the_integer_width(tmp_path, key) -> None:
