@@ -17,8 +17,9 @@ find_exports -> choose_engine -> ingest_export (one mapped task per new export) 
   then fails the run. The failed export is retried by the next run; after MAX_EXPORT_FAILURES
   failed runs in a row it moves to the raw zone's dead_letter/ with a reason file.
 - At most MAX_BATCH exports per run, oldest first. Reconciliation errors fail at once.
-- Masking per the contract (airflow/dags/callcenter/CONTRACT.md); a `pii` domain's quarantine
-  keeps no raw value of a pii field. Only paths and counts travel through XCom; the masking key
+- Masking per the contract (airflow/dags/callcenter/CONTRACT.md); the quarantine keeps pii fields
+  only masked and no contact in any field, and a `pii` domain's keeps no free text. Only paths and
+  counts travel through XCom; the masking key
   is read from the domain's Vault subtree inside the task that uses it.
 - Emits the domain's curated asset (with the touched partitions) that schedules distribute.
 
