@@ -50,7 +50,7 @@ help:
 	@echo "make vault-seed ENV=dev  the DAGs' connections, layout and masking key into dev's Vault"
 	@echo "make pools ENV=dev    the DAGs' memory-heavy pool on dev's MWAA, sized for its class (OUT=f.json: import file)"
 	@echo "make diagram ENV=prod the network picture of one environment, from its synthesized stacks (docs/)"
-	@echo "make spark-image ENV=dev  build + push the Spark job's EMR Serverless image (needs docker, aws CLI); prints its URI"
+	@echo "make spark-image ENV=dev [ENGINE=emr|dataproc]  build + push the Spark job's images (docker; aws CLI / gcloud); prints their URIs"
 
 prereqs:
 	@scripts/check_prereqs.sh
@@ -151,10 +151,11 @@ drift: check-env setup synth
 diagram: check-env synth
 	$(PY) scripts/network_diagram.py --env '$(ENV)'
 
-# The Spark job's runtime image (spark/emr-image): tag = content hash of release, Dockerfile and the pins
-# derived from airflow/constraints.txt; pushed to the environment's ECR repository; prints the image URI.
+# The Spark job's runtime images (spark/image): tag = content hash of runtime label, the engine's Dockerfile and
+# the pins derived from airflow/constraints.txt; pushed to the environment's ECR and Artifact Registry
+# repositories (ENGINE=emr|dataproc: one of them); prints the image URIs.
 spark-image: check-env
-	$(PY) spark/emr-image/image.py push --env '$(ENV)'
+	$(PY) spark/image/image.py push --env '$(ENV)' $(if $(ENGINE),--engine '$(ENGINE)')
 
 # After deploy: what the DAGs read from Vault (inputs and secrets: scripts/seed_vault.py).
 vault-seed: check-env airflow-env

@@ -272,6 +272,12 @@ def gcp_spark_account(prefix: str, env: str, domain: str) -> str:
     return gcp_service_account_id(prefix, env, f"spark-{hashlib.sha256(domain.encode()).hexdigest()[:6]}")
 
 
+def gcp_spark_repository(prefix: str, env: str) -> str:
+    """The Artifact Registry repository of the Spark job's Dataproc image: ``<prefix>-<env>-spark`` (the ECR
+    repository's name too; repository ids are lowercase letters, digits and hyphens, starting with a letter)."""
+    return gcp_resource(prefix, env, "spark")
+
+
 #: A domain's Dataproc Serverless staging bucket is ``gcs_bucket(..., domain, GCS_SPARK_STAGING)``.
 GCS_SPARK_STAGING = "spark-staging"
 

@@ -643,7 +643,7 @@ class SparkAws(Strict):
     max_disk_gb: Annotated[int, Field(ge=20, le=50000)] = 400
     #: auto_stop: the application releases its workers after this many idle minutes.
     idle_stop_minutes: Annotated[int, Field(ge=1, le=10080)] = 15
-    #: Run jobs on the custom image (spark/emr-image, `make spark-image ENV=<env>`): the job needs Python 3.12
+    #: Run jobs on the custom image (spark/image/emr.Dockerfile, `make spark-image ENV=<env>`): the job needs Python 3.12
     #: and the lock's pyarrow, EMR 7.x images have 3.9. false: the release's own image (first deploy only:
     #: the image's repository must exist before it can be pushed; README, "Spark").
     custom_image: bool = True

@@ -28,7 +28,6 @@ from modules.aws.emr_serverless import (
     SparkJobRole,
     SparkJobRoleProps,
     SparkNetwork,
-    runtime_image_uri,
 )
 from modules.aws.glue_security_configuration import GlueSecurityConfiguration, GlueSecurityConfigurationProps
 from modules.aws.kms_key import KmsKey, KmsKeyProps
@@ -40,6 +39,7 @@ from modules.aws.transit_gateway import TransitGateway, TransitGatewayProps
 from modules.aws.vpc import Vpc, VpcProps
 from modules.aws.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 from modules.gcp.dns_ranges import DNS_FORWARDING_SOURCE
+from modules.spark_image import emr_image_uri
 from stacks import providers
 from stacks.base import PlatformStack
 
@@ -290,7 +290,7 @@ class AwsPlatformStack(PlatformStack):
         #: Whether a Spark job reaches Azure and GCS (customer_360 on Spark needs both).
         self.spark_cross_cloud = bool(peers)
         name = naming.emr_spark_application(env.prefix, env.name)
-        image = runtime_image_uri(aws.account_id, aws.region, name, spark.release_label) if spark.custom_image else None
+        image = emr_image_uri(aws.account_id, aws.region, name, spark.release_label) if spark.custom_image else None
         self.spark = EmrServerlessSpark(self, "spark", EmrServerlessProps(
             name=name, account_id=aws.account_id, region=aws.region,
             release_label=spark.release_label, max_vcpu=spark.max_vcpu, max_memory_gb=spark.max_memory_gb,

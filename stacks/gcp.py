@@ -11,6 +11,8 @@ from constructs import Construct
 
 from environments import naming
 from environments.schema import RETIRED_RETENTION_DAYS, Environment
+from modules.gcp.artifact_registry import DockerRepositoryProps, PrivateDockerRepository
+from modules.gcp.artifact_registry import agent_member as registry_agent
 from modules.gcp.binary_authorization import (
     BinaryAuthorization,
     BinaryAuthorizationProps,
@@ -33,6 +35,7 @@ from modules.gcp.node_pool import NodePool, NodePoolProps, Taint
 from modules.gcp.peering import Peering, PeeringProps
 from modules.gcp.project_services import ProjectServices, ProjectServicesProps
 from modules.gcp.service_account import GKE_NODE_ROLES, ServiceAccount, ServiceAccountProps
+from modules.spark_image import dataproc_image_uri
 from modules.tagging import scope_tags
 from stacks import providers
 from stacks.base import PlatformStack
@@ -53,7 +56,7 @@ PLATFORM_APIS = (
     "billingbudgets.googleapis.com",
 )
 #: Dataproc Serverless batches (Spark, README "Spark"), enabled only where the environment turns Spark on.
-SPARK_APIS = ("dataproc.googleapis.com",)
+SPARK_APIS = ("dataproc.googleapis.com", "artifactregistry.googleapis.com")
 #: Spot nodes carry this taint; Spark and KubernetesPodOperator pods tolerate it, nothing else lands there.
 BATCH_TAINT = Taint(key="workload", value="batch")
 
@@ -141,7 +144,10 @@ class GcpPlatformStack(PlatformStack):
         self.kms = KeyRing(self, "kms", KeyRingProps(
             name=naming.gcp_resource(env.prefix, env.name, "platform"),
             location=gcp.region,
-            keys={LAKE_KEY: (f"serviceAccount:{gcs_agent.email_address}",), GKE_SECRETS_KEY: (gke_agent,)},
+            # Artifact Registry's agent encrypts the Spark image's repository with the lake key (where Spark is on).
+            keys={LAKE_KEY: (f"serviceAccount:{gcs_agent.email_address}",
+                             *((registry_agent(project.number),) if env.spark.enabled else ())),
+                  GKE_SECRETS_KEY: (gke_agent,)},
             protect=gcp.protect_stateful,
         ))
         # The cluster enforces the project's policy (PROJECT_SINGLETON_POLICY_ENFORCE): deny all but the registry.
@@ -284,7 +290,15 @@ class GcpPlatformStack(PlatformStack):
                 for d, b in self.lake.items() if d in self.domain_pipeline_account_emails  # active domains
             },
         ))
-        #: What a DAG needs to submit a batch (the call_analytics_spark Variable's gcp part).
+        # The batches' image (spark/image/dataproc.Dockerfile, pushed by `make spark-image`): only they pull it.
+        repository = naming.gcp_spark_repository(env.prefix, env.name)
+        self.spark_registry = PrivateDockerRepository(self, "spark-image", DockerRepositoryProps(
+            project=gcp.project_id, location=gcp.region, repository_id=repository, kms_key_id=self.kms.key_id(LAKE_KEY),
+            readers=tuple(f"serviceAccount:{email}" for email in self.spark.emails.values()),
+            description=f"{env.name}: the Spark job's Dataproc Serverless image", after=tuple(self.kms.grants[LAKE_KEY]),
+        ))
+        #: What a DAG needs to submit a batch (the `<domain>_spark` Variable's gcp part).
+        self.spark_container_image = dataproc_image_uri(gcp.project_id, gcp.region, repository, env.spark.gcp.runtime_version)
         self.spark_staging_buckets = {d: bucket.id for d, bucket in staging.items()}
         self.spark_subnetwork = data.subnet_self_link
         self.spark_service_accounts = self.spark.emails

@@ -2,7 +2,7 @@
 
 Secure defaults: encrypted with the given customer-managed key (the lake key: the image carries no data,
 but one key keeps one audit trail), scanned on push, tags IMMUTABLE (a tag is a content hash,
-spark/emr-image/image.py: a pushed tag must never point at other bytes), and a lifecycle rule that
+spark/image/image.py: a pushed tag must never point at other bytes), and a lifecycle rule that
 expires all but the newest ``keep_images`` so old runtimes do not accumulate.
 
 Pulls: only the service named in ``puller`` may read images, and only on behalf of ``source_arn``

@@ -19,9 +19,7 @@ zones and its own log prefix, and uses the lake key for those objects; nothing e
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
-from pathlib import Path
 
 from cdktf_cdktf_provider_aws.emrserverless_application import (
     EmrserverlessApplication,
@@ -55,20 +53,6 @@ LOG_PREFIX = "spark-logs/"
 #: The job code is packed on x86 CI runners (a venv with pyarrow's x86_64 wheels). ARM64 (Graviton) is
 #: ~20% cheaper per vCPU-hour (EMR Serverless pricing) once the package is built for aarch64 too.
 ARCHITECTURE = "X86_64"
-#: The job's runtime image: Dockerfile and the derivation of its pins from the Airflow lock.
-IMAGE_DIR = Path(__file__).resolve().parents[2] / "spark" / "emr-image"
-
-
-def runtime_image_uri(account_id: str, region: str, repository: str, release_label: str) -> str:
-    """<registry>/<repository>:<content tag>, the image `make spark-image` pushes for this release
-    (spark/emr-image/image.py, stdlib-only, loaded by file as stacks/aws_orchestration.py loads the job).
-    Known before the repository exists: its policy names the application, so the application cannot wait for it."""
-    spec = importlib.util.spec_from_file_location("_spark_emr_image", IMAGE_DIR / "image.py")
-    image = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(image)
-    return image.image_uri(account_id, region, repository, release_label)
-
-
 @dataclass(frozen=True)
 class SparkNetwork:
     vpc_id: str
@@ -94,7 +78,7 @@ class EmrServerlessProps:
     max_disk_gb: int
     idle_stop_minutes: int
     network: SparkNetwork
-    #: The job's runtime image (<repository url>:<content tag>, spark/emr-image): EMR 7.x images run
+    #: The job's runtime image (<repository url>:<content tag>, spark/image): EMR 7.x images run
     #: Python 3.9, the job needs the workers' 3.12 and the lock's pyarrow. None: the release's own image.
     image_uri: str | None = None
 

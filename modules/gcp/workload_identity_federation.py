@@ -29,19 +29,22 @@ from constructs import Construct
 ISSUER = "https://token.actions.githubusercontent.com"
 
 #: What the deployer needs for the GCP stacks' resources (network, GKE, buckets, keys, DNS, service
-#: accounts and their project bindings, API enablement, Binary Authorization).
+#: accounts and their project bindings, API enablement, Binary Authorization, the Spark image's registry).
 DEPLOYER_ROLES = (
     "roles/compute.networkAdmin", "roles/compute.securityAdmin", "roles/container.admin", "roles/storage.admin",
     "roles/cloudkms.admin", "roles/dns.admin", "roles/iam.serviceAccountAdmin",
     "roles/resourcemanager.projectIamAdmin", "roles/serviceusage.serviceUsageAdmin",
     "roles/binaryauthorization.policyEditor",
+    # The Spark image's repository (its cleanup policies and reader bindings need admin) and
+    # `make spark-image`'s push to it.
+    "roles/artifactregistry.admin",
 )
 #: A plan refreshes every resource: per-service viewer roles (no basic roles, checkov CKV_GCP_117),
 #: none of which reads object contents or secrets.
 PLANNER_ROLES = (
     "roles/compute.viewer", "roles/container.viewer", "roles/storage.bucketViewer", "roles/cloudkms.viewer",
     "roles/dns.reader", "roles/iam.securityReviewer", "roles/iam.serviceAccountViewer",
-    "roles/serviceusage.serviceUsageViewer", "roles/binaryauthorization.policyViewer",
+    "roles/serviceusage.serviceUsageViewer", "roles/binaryauthorization.policyViewer", "roles/artifactregistry.reader",
     # The drift check also refreshes <env>-bootstrap's own pool and provider.
     "roles/iam.workloadIdentityPoolViewer",
 )

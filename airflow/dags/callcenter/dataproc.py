@@ -41,6 +41,9 @@ if TYPE_CHECKING:  # pragma: no cover
 API = "https://dataproc.googleapis.com/v1"
 #: Dataproc Serverless runtime 2.2 = Spark 3.5, the line PySpark is pinned to (EMR 7.x runs it too).
 RUNTIME_VERSION = "2.2"
+#: The interpreter of the job's image (spark/image/dataproc.Dockerfile: python:3.12-slim-bookworm), named
+#: per batch for the driver and the executors' Python workers as well as by the image's PYSPARK_PYTHON.
+IMAGE_PYTHON = "/usr/local/bin/python3.12"
 #: Batch.State values after which nothing changes.
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 #: Refresh the Vault-issued access token this long before it expires (a batch may run 6 h, a token 1 h).
@@ -104,8 +107,13 @@ def batch_body(gcp: GcpSpark, *, entry_uri: str, zip_uri: str, args: list[str], 
     """The Batch resource (Dataproc REST v1: pysparkBatch, runtimeConfig, environmentConfig.executionConfig)."""
     return {
         "pysparkBatch": {"mainPythonFileUri": entry_uri, "pythonFileUris": [zip_uri], "args": args},
+        # The job's own image: runtime 2.2's stock image has no hvac and another pyarrow than the lock's, so
+        # masking there would differ from the worker's (Dataproc mounts Spark and the JDK into it).
         # Curated timestamps are UTC (spark_engine.process checks the same setting).
-        "runtimeConfig": {"version": RUNTIME_VERSION, "properties": {"spark.sql.session.timeZone": "UTC"}},
+        "runtimeConfig": {"version": RUNTIME_VERSION, "containerImage": gcp.container_image, "properties": {
+            "spark.sql.session.timeZone": "UTC",
+            "spark.pyspark.python": IMAGE_PYTHON, "spark.pyspark.driver.python": IMAGE_PYTHON,
+        }},
         "environmentConfig": {"executionConfig": {
             # The domain's own batch account: its Vault login (gcp auth) gets the domain's policy only.
             "serviceAccount": gcp.service_account,

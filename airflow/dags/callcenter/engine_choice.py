@@ -11,6 +11,7 @@ shared by 5 slots) or span many days, where Spark's executors scale out.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
@@ -73,6 +74,17 @@ class GcpSpark:
     service_account: str
     subnetwork: str
     staging_bucket: str
+    #: The batch's runtimeConfig.containerImage: the job's image (spark/image/dataproc.Dockerfile) in the
+    #: environment's Artifact Registry. Required: runtime 2.2's stock image lacks hvac and the lock's pyarrow.
+    container_image: str
+
+    def __post_init__(self) -> None:
+        # Dataproc pulls custom containers from Artifact Registry (or the retired Container Registry) only
+        # (Dataproc Serverless "Use custom containers"); the stacks write <region>-docker.pkg.dev/... here.
+        if not re.fullmatch(r"[a-z0-9-]+-docker\.pkg\.dev/[a-z][a-z0-9-]+/[a-z][a-z0-9-]*/[a-z0-9._/-]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}",
+                            self.container_image):
+            raise ValueError(f"container_image: {self.container_image!r} must be <region>-docker.pkg.dev/<project>/"
+                             "<repository>/<image>:<tag> (Dataproc pulls custom containers from Artifact Registry only)")
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,7 @@ def build_package(target_dir: Path, package_dir: Path = PACKAGE_DIR) -> tuple[Pa
 
 
 MODES = ("ingest", "customer_360")
-#: The job's interpreter in the application's custom image (spark/emr-image/Dockerfile installs it: EMR 7.x
+#: The job's interpreter in the application's custom image (spark/image/emr.Dockerfile installs it: EMR 7.x
 #: images run Python 3.9). Named for the driver and the executors' Python workers per run, the EMR
 #: Serverless way (spark.emr-serverless.driverEnv.* / spark.executorEnv.*), not left to the image's ENV.
 IMAGE_PYTHON = "/usr/bin/python3.12"

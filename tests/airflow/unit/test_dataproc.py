@@ -102,11 +102,15 @@ def settings_json(vault_url: str, token_file: Path) -> str:
                        "clouds": {"gcp": {"engine": "gcp", "path": f"gcp/impersonated-account/{ROLE}/token"}}})
 
 
+#: The shape the stacks write (modules/spark_image.dataproc_image_uri).
+IMAGE = "europe-west1-docker.pkg.dev/ccd-dev/ccd-dev-spark/spark-job:dataproc-2.2-0123456789abcdef"
+
+
 def gcp_section(staging: Path) -> dict:
     return {"project": "ccd-dev", "region": "europe-west1",
             "service_account": "ccddev-spark-abc123@ccd-dev.iam.gserviceaccount.com",
             "subnetwork": "projects/ccd-dev/regions/europe-west1/subnetworks/ccd-dev-data",
-            "staging_bucket": str(staging)}
+            "staging_bucket": str(staging), "container_image": IMAGE}
 
 
 # --------------------------------------------------------------------------- the Variable
@@ -128,6 +132,20 @@ def test_the_variable_picks_dataproc_only_when_it_says_so_and_has_a_gcp_section(
         SparkSettings.from_json(json.dumps({**both, "engine": "glue"}))
 
 
+@pytest.mark.parametrize("image", [
+    "docker.io/library/python:3.12",                                   # Dataproc pulls from Artifact Registry only
+    "europe-west1-docker.pkg.dev/ccd-dev/ccd-dev-spark/spark-job",     # no tag: "latest", whatever it is then
+    "",
+])
+def test_a_container_image_dataproc_cannot_pull_is_one_clear_error(tmp_path, image) -> None:
+    text = json.dumps({"aws": None, "engine": "dataproc", "gcp": {**gcp_section(tmp_path), "container_image": image}})
+    with pytest.raises(SparkSettingsError, match=r"^call_analytics_spark\.gcp(\.container_image)?: .*(container_image|non-empty)"):
+        SparkSettings.from_json(text)
+    missing = {k: v for k, v in gcp_section(tmp_path).items() if k != "container_image"}
+    with pytest.raises(SparkSettingsError, match=r"call_analytics_spark\.gcp\.container_image: None must be a non-empty str"):
+        SparkSettings.from_json(json.dumps({"aws": None, "gcp": missing}))
+
+
 # --------------------------------------------------------------------------- the plan
 
 
@@ -146,7 +164,13 @@ def test_plan_publishes_the_code_once_and_builds_the_batch_with_no_secret(tmp_pa
     batch = plan["batch"]
     assert batch["pysparkBatch"]["mainPythonFileUri"] == f"gs://{tmp_path}/staging/spark/{entry_name}"
     assert batch["pysparkBatch"]["pythonFileUris"] == [f"gs://{tmp_path}/staging/spark/{zip_name}"]
-    assert batch["runtimeConfig"]["version"] == "2.2"
+    runtime = batch["runtimeConfig"]
+    assert runtime["version"] == "2.2"
+    # The job's own image, and its interpreter for the driver and the Python workers (the stock runtime
+    # image has no hvac and another pyarrow: tests/modules/gcp/test_dataproc_image.py checks the image).
+    assert runtime["containerImage"] == IMAGE
+    assert runtime["properties"] == {"spark.sql.session.timeZone": "UTC", "spark.pyspark.python": dataproc.IMAGE_PYTHON,
+                                     "spark.pyspark.driver.python": dataproc.IMAGE_PYTHON}
     assert batch["environmentConfig"]["executionConfig"] == {
         "serviceAccount": gcp.service_account, "subnetworkUri": gcp.subnetwork, "stagingBucket": gcp.staging_bucket,
         "ttl": "21600s"}  # the batch ends itself when the waiting task would time out (6 h)

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from environments.schema import ENVIRONMENTS_DIR, load_environment
+from modules.spark_image import dataproc_image_uri
 from tests.modules.aws.spark_support import engine_choice, spark_stacks
 
 DEV = load_environment(ENVIRONMENTS_DIR / "dev.yaml")
@@ -157,6 +158,9 @@ def test_spark_variable_is_an_output_per_domain_and_parses_with_the_dags_reader(
     assert (gcp.project, gcp.region) == (DEV.gcp.project_id, DEV.gcp.region)
     assert "spark-call_analytics_staging_bucket" in gcp.staging_bucket and "vpc-data" in gcp.subnetwork
     assert "spark_account-call_analytics" in gcp.service_account
+    # The batch's image: the environment's Artifact Registry repository, the Dockerfile's content tag.
+    assert gcp.container_image == dataproc_image_uri(DEV.gcp.project_id, DEV.gcp.region, f"{DEV.prefix}-dev-spark",
+                                                     DEV.spark.gcp.runtime_version)
     # No secret travels in the Variable: the masking key stays in the domain's kv subtree.
     assert "masking" not in text.lower() and engine_choice().SPARK_VARIABLE == "call_analytics_spark"
 

@@ -24,7 +24,7 @@ from tests.conftest import REPO
 from tests.modules.aws.spark_support import spark_stacks
 
 DEV = load_environment(ENVIRONMENTS_DIR / "dev.yaml")
-IMAGE_DIR = REPO / "spark" / "emr-image"
+IMAGE_DIR = REPO / "spark" / "image"
 CALLCENTER = REPO / "airflow" / "dags" / "callcenter"
 LOCK_TEXT = (REPO / "airflow" / "constraints.txt").read_text()
 
@@ -37,7 +37,7 @@ def _load(name: str, path: Path):
     return module
 
 
-image = _load("spark_emr_image", IMAGE_DIR / "image.py")
+image = _load("spark_image_for_tests", IMAGE_DIR / "image.py")
 spark_job = _load("spark_job_for_image", CALLCENTER / "spark_job.py")
 
 
@@ -151,6 +151,8 @@ def test_tag_is_deterministic_and_follows_the_jobs_pins_only():
     assert image.image_tag("emr-7.8.0", _bump(LOCK_TEXT, "a2wsgi")) == tag       # Airflow's, not the job's
     assert image.image_tag("emr-7.9.0", LOCK_TEXT) != tag
     assert image.image_tag("emr-7.8.0", LOCK_TEXT, dockerfile=b"FROM x\n") != tag
+    # The Dataproc image: its own Dockerfile, the same pins (tests/modules/gcp/test_dataproc_image.py).
+    assert image.image_tag("emr-7.8.0", LOCK_TEXT, engine="dataproc") != tag
 
 
 def test_missing_pin_is_one_clear_error():
@@ -219,7 +221,7 @@ def test_image_installs_exactly_the_locks_versions_of_what_the_job_imports():
 
 
 def test_dockerfile_builds_on_the_release_installs_the_derived_pins_and_runs_as_hadoop():
-    text = (IMAGE_DIR / "Dockerfile").read_text()
+    text = (IMAGE_DIR / "emr.Dockerfile").read_text()
     assert re.search(r"^FROM public\.ecr\.aws/emr-serverless/spark/\$\{RELEASE_LABEL\}:latest$", text, flags=re.M)
     install = re.search(r"pip install ([^\n\\]*)", text).group(1)
     copied = re.search(r"^COPY requirements\.txt (\S+)$", text, flags=re.M).group(1)
@@ -230,12 +232,13 @@ def test_dockerfile_builds_on_the_release_installs_the_derived_pins_and_runs_as_
 
 
 def test_one_interpreter_the_workers_python_named_by_image_and_job():
-    text = (IMAGE_DIR / "Dockerfile").read_text()
+    text = (IMAGE_DIR / "emr.Dockerfile").read_text()
     setup = (REPO / "scripts" / "setup_airflow_env.sh").read_text()
     worker = re.search(r'^PYTHON_VERSION="(3\.\d+)"', setup, flags=re.M).group(1)
-    assert image.PYTHON == spark_job.IMAGE_PYTHON == f"/usr/bin/python{worker}"
-    assert f"ENV PYSPARK_PYTHON={image.PYTHON}" in text and f"dnf install -y python{worker} " in text
-    assert f"{image.PYTHON} -m pip install" in text
+    python = image.ENGINES["emr"].python
+    assert python == spark_job.IMAGE_PYTHON == f"/usr/bin/python{worker}"
+    assert f"ENV PYSPARK_PYTHON={python}" in text and f"dnf install -y python{worker} " in text
+    assert f"{python} -m pip install" in text
 
 
 def test_job_runs_its_driver_and_python_workers_on_the_images_interpreter():

@@ -340,11 +340,14 @@ def test_bucket_lifecycle_follows_the_environment_tiering(stacks, env_name):
 def test_buckets_wait_for_the_gcs_agent_key_grant_and_the_log_sink_admits_the_log_writer(stacks, env_name):
     env, stack = ENVIRONMENTS[env_name], platform(stacks, env_name)
     lake_key = ref("google_kms_crypto_key", logical_id(stack, "google_kms_crypto_key", "lake"), "id")
-    (grant_id, grant), = [(k, g) for k, g in stack.resources("google_kms_crypto_key_iam_member").items()
-                          if g["crypto_key_id"] == lake_key]
-    assert grant["member"] == "serviceAccount:${data.google_storage_project_service_account.gcs-agent.email_address}"
+    grants = {g["member"]: k for k, g in stack.resources("google_kms_crypto_key_iam_member").items()
+              if g["crypto_key_id"] == lake_key}
+    gcs_agent = "serviceAccount:${data.google_storage_project_service_account.gcs-agent.email_address}"
+    # Where Spark is on, Artifact Registry's agent also encrypts with the lake key (the Spark image's repository).
+    registry_agent = "serviceAccount:service-${data.google_project.project.number}@gcp-sa-artifactregistry.iam.gserviceaccount.com"
+    assert set(grants) == {gcs_agent, *((registry_agent,) if env.spark.enabled else ())}
     for bucket in stack.resources("google_storage_bucket").values():
-        assert bucket["depends_on"] == [f"google_kms_crypto_key_iam_member.{grant_id}"]
+        assert bucket["depends_on"] == [f"google_kms_crypto_key_iam_member.{grants[m]}" for m in grants]
     # The lake's other bucket grants are the domains' pipeline accounts (test_gcp_domain_pipeline_accounts.py).
     (writer,) = [m for m in stack.resources("google_storage_bucket_iam_member").values() if m["role"] != "roles/storage.objectUser"]
     assert (writer["role"], writer["member"]) == ("roles/storage.objectCreator", "group:cloud-storage-analytics@google.com")

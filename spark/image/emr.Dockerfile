@@ -1,5 +1,5 @@
 # The Spark job's runtime on EMR Serverless (issue 12). Built and pushed by `make spark-image ENV=<env>`
-# (spark/emr-image/image.py), which writes requirements.txt beside this file from airflow/constraints.txt.
+# (spark/image/image.py), which writes requirements.txt beside this file from airflow/constraints.txt.
 # EMR Serverless user guide, "Customizing an EMR Serverless image": FROM the release's base image, install
 # as root, run as hadoop:hadoop. The base must be the application's own release label (build arg).
 ARG RELEASE_LABEL
