@@ -1,5 +1,5 @@
 """Cloud DNS for the cross-cloud fabric: an inbound server policy on the hub (peers may query GCP), forwarding
-zones for names another cloud answers, and the private googleapis.com zone for Private Google Access.
+zones for names another cloud answers, and the private googleapis.com and pkg.dev zones for Private Google Access.
 
 Private Google Access over the VPN (GCP docs, "Configure Private Google Access for on-premises hosts"):
 ``googleapis.com`` answers ``private.googleapis.com`` (199.36.153.8/30) for every name, so GCS traffic goes
@@ -22,6 +22,25 @@ from cdktf_cdktf_provider_google.dns_record_set import DnsRecordSet
 from constructs import Construct
 
 PRIVATE_GOOGLEAPIS_IPS = ("199.36.153.8", "199.36.153.9", "199.36.153.10", "199.36.153.11")
+
+
+@dataclass(frozen=True)
+class PrivateAccessZone:
+    dns_name: str
+    #: The name that holds the VIP's A records; every other name in the zone is a CNAME to it.
+    vip_name: str
+    description: str
+
+
+#: Zone id -> the names Private Google Access answers with the VIP. Artifact Registry's hosts
+#: (<region>-docker.pkg.dev: the Spark job's Dataproc image, GKE's images) are not under googleapis.com and
+#: resolve to public addresses by default; the same VIP serves them (Artifact Registry, "Configure DNS for
+#: registry domains": a pkg.dev zone, *.pkg.dev a CNAME).
+PRIVATE_ACCESS_ZONES = {
+    "googleapis": PrivateAccessZone("googleapis.com.", "private.googleapis.com.",
+                                    "Private Google Access: every API via private.googleapis.com"),
+    "pkg-dev": PrivateAccessZone("pkg.dev.", "pkg.dev.", "Private Google Access: Artifact Registry via the same VIP"),
+}
 
 
 @dataclass(frozen=True)
@@ -52,14 +71,15 @@ class FabricDns(Construct):
                 networks=[DnsPolicyNetworks(network_url=props.inbound_network)],
             )
         if props.private_google_access:
-            zone = DnsManagedZone(
-                self, "googleapis", name=f"{props.name}-googleapis", dns_name="googleapis.com.", visibility="private",
-                private_visibility_config=visibility, description="Private Google Access: every API via private.googleapis.com",
-            )
-            DnsRecordSet(self, "googleapis-a", managed_zone=zone.name, name="private.googleapis.com.", type="A", ttl=300,
-                         rrdatas=list(PRIVATE_GOOGLEAPIS_IPS))
-            DnsRecordSet(self, "googleapis-cname", managed_zone=zone.name, name="*.googleapis.com.", type="CNAME", ttl=300,
-                         rrdatas=["private.googleapis.com."])
+            for zone_id, zone in PRIVATE_ACCESS_ZONES.items():
+                managed = DnsManagedZone(
+                    self, zone_id, name=f"{props.name}-{zone_id}", dns_name=zone.dns_name, visibility="private",
+                    private_visibility_config=visibility, description=zone.description,
+                )
+                DnsRecordSet(self, f"{zone_id}-a", managed_zone=managed.name, name=zone.vip_name, type="A", ttl=300,
+                             rrdatas=list(PRIVATE_GOOGLEAPIS_IPS))
+                DnsRecordSet(self, f"{zone_id}-cname", managed_zone=managed.name, name=f"*.{zone.dns_name}",
+                             type="CNAME", ttl=300, rrdatas=[zone.vip_name])
         for domain, targets in props.forwards.items():
             DnsManagedZone(
                 self, f"forward-{_zone_name(domain)}", name=f"{props.name}-{_zone_name(domain)}", dns_name=f"{domain}.",

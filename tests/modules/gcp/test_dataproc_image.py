@@ -180,3 +180,18 @@ def test_push_without_its_tools_or_its_spark_is_one_clear_line(tmp_path):
     off = _push("local", "dataproc", str(tmp_path))
     assert off.returncode == 1 and "Traceback" not in off.stderr
     assert off.stderr.strip() == "environments/local.yaml: spark.enabled is false, no Spark image to build"
+
+
+# --------------------------------------------------------------------------- the route to the registry
+
+
+def test_pkg_dev_answers_the_private_google_access_vip_where_googleapis_does():
+    network = spark_stacks()["dev-gcp-network"]
+    assert DEV.fabric.enabled and DEV.fabric.gcs_access == "private"
+    zones = {z["dns_name"]: z for z in network.resources("google_dns_managed_zone").values()}
+    assert zones["pkg.dev."]["visibility"] == "private"
+    assert zones["pkg.dev."]["private_visibility_config"] == zones["googleapis.com."]["private_visibility_config"]
+    records = {(r["name"], r["type"]): r["rrdatas"] for r in network.resources("google_dns_record_set").values()}
+    assert records[("pkg.dev.", "A")] == records[("private.googleapis.com.", "A")]
+    assert records[("*.pkg.dev.", "CNAME")] == ["pkg.dev."]
+    assert records[("pkg.dev.", "A")] == ["199.36.153.8", "199.36.153.9", "199.36.153.10", "199.36.153.11"]
