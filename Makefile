@@ -32,7 +32,7 @@ CDKTF := node_modules/.bin/cdktf
 ENVIRONMENTS := $(basename $(notdir $(wildcard environments/*.yaml)))
 SCANNED_ENVS := dev staging prod
 
-.PHONY: spark-image bootstrap airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy drift vault-seed pools policy domain domain-report clean
+.PHONY: spark-image spark-image-env bootstrap airflow-env check-env diagram help setup prereqs synth test test-iac test-airflow bench demo plan deploy drift vault-seed pools policy domain domain-report clean
 
 help:
 	@echo "make setup            install the toolchains (IaC venv, cdktf CLI, Airflow venv) into this folder"
@@ -86,8 +86,14 @@ node_modules/.synced: package-lock.json
 airflow-env: .cache/tools/bin/pipenv
 	scripts/setup_airflow_env.sh
 
-setup: prereqs .venv/.synced node_modules/.synced .cache/terraform.rc airflow-env .cache/tools/bin/zizmor .cache/tools/actionlint/.installed
+setup: prereqs .venv/.synced node_modules/.synced .cache/terraform.rc airflow-env spark-image-env .cache/tools/bin/zizmor .cache/tools/actionlint/.installed
 	@echo "setup complete"
+
+# The Spark images' Python environment as a venv (spark/image/image.py env: the derived pins, installed as the
+# Dockerfiles install them, pip check). make test runs the Spark tests' Python workers on it.
+SPARK_IMAGE_ENV := .cache/spark-image-env
+spark-image-env: airflow-env
+	$(AIRFLOW_PY) spark/image/image.py env --out $(SPARK_IMAGE_ENV)
 
 # ---- build and test ---------------------------------------------------------
 synth: .venv/.synced
@@ -95,7 +101,7 @@ synth: .venv/.synced
 
 test: setup
 	$(PY) -m pytest tests -p no:cacheprovider
-	$(AIRFLOW_PY) -m pytest tests/airflow -p no:cacheprovider
+	SPARK_WORKER_PYTHON=$(CURDIR)/$(SPARK_IMAGE_ENV)/bin/python $(AIRFLOW_PY) -m pytest tests/airflow -p no:cacheprovider
 
 policy: synth
 	$(PY) scripts/policy_gate.py $(foreach e,$(SCANNED_ENVS),'$(e)-*')

@@ -23,6 +23,7 @@ same inputs, same tag (both registries keep tags immutable); a lock bump of any 
     python spark/image/image.py requirements                 # what both images install
     python spark/image/image.py tag --engine emr --label emr-7.8.0
     python spark/image/image.py push --env dev [--engine emr|dataproc]   # docker build + push, prints URIs
+    python spark/image/image.py env --out .cache/spark-image-env         # the same pins as a local venv
 
 Stdlib only at top level: modules/spark_image.py loads this file so the stacks name the images the
 EMR application and the Dataproc batches run.
@@ -51,8 +52,11 @@ LOCK = REPO / "airflow" / "constraints.txt"
 JOB_DISTRIBUTIONS = ("boto3", "duckdb", "google-auth", "hvac", "numpy", "pyarrow", "pyyaml")
 #: What PySpark itself needs on the Python side for the job's mapInArrow: in Spark 3.5 it goes through
 #: pyspark.sql.pandas.functions.pandas_udf, which calls require_minimum_pandas_version() (pandas absent:
-#: the driver fails before the first task).
-SPARK_DISTRIBUTIONS = ("pandas",)
+#: the driver fails before the first task); and that check does ``from distutils.version import
+#: LooseVersion`` (pyspark/sql/pandas/utils.py, 3.5.x), a module Python 3.12 removed: setuptools' distutils
+#: shim provides it. Found by running the kernel's Spark tests with the workers on exactly these pins
+#: (make spark-image-env): ModuleNotFoundError: No module named 'distutils' at the first mapInArrow.
+SPARK_DISTRIBUTIONS = ("pandas", "setuptools")
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,12 @@ ENGINES = {
 }
 #: The image's name inside the Artifact Registry repository (ECR names the image by the repository alone).
 DATAPROC_IMAGE = "spark-job"
+
+#: How both Dockerfiles and `env` install the requirements: exactly the pins, wheels only (a test checks
+#: that each Dockerfile's pip line carries these flags).
+PIP_INSTALL = ("--no-deps", "--only-binary=:all:")
+#: The marker `env` leaves in a built environment: the sha256 of the requirements it holds.
+ENV_MARKER = ".spark-image-requirements.sha256"
 
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
 
@@ -186,6 +196,34 @@ def _build_and_push(engine: str, uri: str, label: str, registry_host: str, login
     return uri
 
 
+def build_env(out: Path, python: str = sys.executable) -> Path:
+    """The images' Python environment without docker: a venv on a Python of the images' minor holding
+    exactly the derived pins, installed as the Dockerfiles install them, then `pip check`. `make test` runs
+    the Spark tests with their Python workers on it (SPARK_WORKER_PYTHON), so the kernel's parity is proven
+    on what the images ship, not on the Airflow venv. Returns its interpreter; a current one is kept."""
+    wanted = re.search(r"python(3\.\d+)$", ENGINES["dataproc"].python).group(1)
+    found = subprocess.run((python, "-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"),
+                           capture_output=True, text=True, check=False).stdout.strip()
+    if found != wanted:
+        raise SystemExit(f"spark image env: {python} is Python {found or '?'}, the images run {wanted} (pass --python)")
+    text = requirements()
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    interpreter = out / "bin" / "python"
+    if (out / ENV_MARKER).is_file() and (out / ENV_MARKER).read_text().strip() == digest and interpreter.exists():
+        return interpreter
+    shutil.rmtree(out, ignore_errors=True)
+    _run(python, "-m", "venv", str(out))
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as pins:
+        pins.write(text)
+    try:
+        _run(str(interpreter), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *PIP_INSTALL, "-r", pins.name)
+    finally:
+        Path(pins.name).unlink()
+    _run(str(interpreter), "-m", "pip", "check", "--disable-pip-version-check")
+    (out / ENV_MARKER).write_text(digest + "\n")  # last: an interrupted build is rebuilt next time
+    return interpreter
+
+
 def push(env_name: str, engines: tuple[str, ...] = tuple(ENGINES)) -> list[str]:
     """docker build + push of the environment's images; returns their URIs. EMR needs the aws CLI,
     Dataproc gcloud (its repository exists where the GCP side is deployed)."""
@@ -228,11 +266,16 @@ def main(argv: list[str] | None = None) -> int:
     push_parser = sub.add_parser("push")
     push_parser.add_argument("--env", required=True)
     push_parser.add_argument("--engine", choices=sorted(ENGINES), help="one engine's image only (default: every engine the environment has)")
+    build = sub.add_parser("env", help="the images' Python environment as a local venv (no docker)")
+    build.add_argument("--out", required=True, type=Path)
+    build.add_argument("--python", default=sys.executable, help="a Python of the images' minor version")
     args = parser.parse_args(argv)
     if args.command == "requirements":
         sys.stdout.write(requirements())
     elif args.command == "tag":
         print(image_tag(args.label, engine=args.engine))
+    elif args.command == "env":
+        print(build_env(args.out.resolve(), args.python))
     else:
         print("\n".join(push(args.env, (args.engine,) if args.engine else tuple(ENGINES))))
     return 0

@@ -32,7 +32,8 @@ def spark():
     # package ships with the job (--py-files / packed venv) instead.
     dags = str(Path(__file__).resolve().parents[3] / "airflow" / "dags")
     # Workers must be this interpreter (this venv), not whatever `python3` is on PATH.
-    os.environ["PYSPARK_PYTHON"] = sys.executable
+    # SPARK_WORKER_PYTHON: another interpreter for the workers (make spark-image-env: the images' pins).
+    os.environ["PYSPARK_PYTHON"] = os.environ.get("SPARK_WORKER_PYTHON") or sys.executable
     session = (SparkSession.builder.master("local[2]").appName("test-spark-engine")
                .config("spark.executorEnv.PYTHONPATH", dags)
                .config("spark.sql.session.timeZone", "UTC")
