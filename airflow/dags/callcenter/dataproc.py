@@ -133,6 +133,8 @@ def dataproc_plan(gcp: GcpSpark | None, fs: pafs.FileSystem, *, credentials_json
     operator submits. `credentials_json` is the job's portable settings (its own gcp_iam Vault login)."""
     if gcp is None:
         raise ValueError("the spark Variable has no gcp section: this environment has no Dataproc to run on")
+    if gcp.container_image is None:
+        raise ValueError("the spark Variable's gcp section names no container_image: a batch needs the job's image")
     entry_uri, zip_uri = publish_code(fs, gcp)
     ident = batch_id(mode, dag_id, run_id)
     summary = summary_path(gcp, ident)

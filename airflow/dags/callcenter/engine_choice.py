@@ -75,13 +75,14 @@ class GcpSpark:
     subnetwork: str
     staging_bucket: str
     #: The batch's runtimeConfig.containerImage: the job's image (spark/image/dataproc.Dockerfile) in the
-    #: environment's Artifact Registry. Required: runtime 2.2's stock image lacks hvac and the lock's pyarrow.
-    container_image: str
+    #: environment's Artifact Registry. Required where "engine" is "dataproc" (runtime 2.2's stock image lacks
+    #: hvac and the lock's pyarrow); a Variable exported before the image existed may lack it while on EMR.
+    container_image: str | None = None
 
     def __post_init__(self) -> None:
         # Dataproc pulls custom containers from Artifact Registry (or the retired Container Registry) only
         # (Dataproc Serverless "Use custom containers"); the stacks write <region>-docker.pkg.dev/... here.
-        if not re.fullmatch(r"[a-z0-9-]+-docker\.pkg\.dev/[a-z][a-z0-9-]+/[a-z][a-z0-9-]*/[a-z0-9._/-]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}",
+        if self.container_image is not None and not re.fullmatch(r"[a-z0-9-]+-docker\.pkg\.dev/[a-z][a-z0-9-]+/[a-z][a-z0-9-]*/[a-z0-9._/-]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}",
                             self.container_image):
             raise ValueError(f"container_image: {self.container_image!r} must be <region>-docker.pkg.dev/<project>/"
                              "<repository>/<image>:<tag> (Dataproc pulls custom containers from Artifact Registry only)")
@@ -121,9 +122,13 @@ class SparkSettings:
             raise SparkSettingsError(f"{where}.engine: {spark_engine!r} must be one of {', '.join(SPARK_ENGINES)}")
         if spark_engine == "dataproc" and not data.get("gcp"):
             raise SparkSettingsError(f"{where}.engine: 'dataproc' needs a gcp section (Dataproc Serverless settings)")
+        if spark_engine == "dataproc" and isinstance(data["gcp"], dict) and "container_image" not in data["gcp"]:
+            raise SparkSettingsError(f"{where}.gcp.container_image: missing, and 'dataproc' batches need the job's image "
+                                     "(make spark-image, then export the Variable again from <env>-vault)")
         return cls(thresholds=_section(Thresholds, data.get("thresholds") or {}, f"{where}.thresholds", int),
                    aws=_section(AwsSpark, data.get("aws"), f"{where}.aws", str),
-                   gcp=_section(GcpSpark, data.get("gcp"), f"{where}.gcp", str), cross_cloud=cross_cloud,
+                   gcp=_section(GcpSpark, data.get("gcp"), f"{where}.gcp", str, optional=("container_image",)),
+                   cross_cloud=cross_cloud,
                    spark_engine=spark_engine)
 
     @classmethod
@@ -149,8 +154,9 @@ class SparkSettings:
         return spark if choose(input_bytes, days, self.thresholds) == "spark" and usable else "worker"
 
 
-def _section(cls: type, data: Any, where: str, kind: type) -> Any:
-    """One dataclass from a JSON object whose fields all have type `kind` (None stays None)."""
+def _section(cls: type, data: Any, where: str, kind: type, optional: tuple[str, ...] = ()) -> Any:
+    """One dataclass from a JSON object whose fields all have type `kind` (None stays None); a field named in
+    `optional` may be left out (its default), never given empty."""
     if data is None:
         return None
     if not isinstance(data, dict):
@@ -160,7 +166,7 @@ def _section(cls: type, data: Any, where: str, kind: type) -> Any:
         raise SparkSettingsError(f"{where}.{name}: unknown field (allowed: {', '.join(names)})")
     for name in names:
         value = data.get(name)
-        if name not in data and cls is Thresholds:
+        if name not in data and (cls is Thresholds or name in optional):
             continue  # a threshold left out keeps its measured default
         # bool is an int subclass in Python; a threshold of `true` is a typo, not 1.
         if not isinstance(value, kind) or isinstance(value, bool) or (kind is str and not value):
