@@ -179,7 +179,7 @@ def ingest_dag(contract: Any, owner: str, classification: str) -> Any:
         paths = find_exports()
         engine = choose_engine(paths)
         summaries = ingest_export.expand(path=paths)
-        plan, spark = spark_branch("ingest", paths, "spark_ingest", names)
+        plan, spark = spark_branch("ingest", paths, "spark_ingest", names, redact_quarantine=redact_quarantine)
         engine >> [summaries, plan]
         totals = reconcile(summaries, spark)
         start_crawler(totals)

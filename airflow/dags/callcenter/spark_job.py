@@ -114,7 +114,8 @@ _PYTHON_CONF = " ".join(f"--conf {key}={IMAGE_PYTHON}" for key in (
 
 
 def emr_job_driver(aws: AwsSpark, *, credentials_json: str, layout_json: str, summary: str,
-                   items: list[str], mode: str = "ingest", digest: str | None = None) -> dict[str, Any]:
+                   items: list[str], mode: str = "ingest", digest: str | None = None,
+                   redact_quarantine: bool = True) -> dict[str, Any]:
     """EMR Serverless StartJobRun's jobDriver (sparkSubmit: entryPoint, entryPointArguments,
     sparkSubmitParameters; AWS EMR Serverless API reference, "SparkSubmit"). Only
     non-secret settings and paths: the job reads the key from Vault itself."""
@@ -123,7 +124,7 @@ def emr_job_driver(aws: AwsSpark, *, credentials_json: str, layout_json: str, su
     return {"sparkSubmit": {
         "entryPoint": base + entry_name,
         "entryPointArguments": ["--mode", mode, "--settings", credentials_json, "--layout", layout_json,
-                                "--summary", summary, *items],
+                                "--summary", summary, "--quarantine-text", quarantine_text(redact_quarantine), *items],
         # Curated timestamps are UTC (spark_engine.process checks the same setting).
         "sparkSubmitParameters": f"--py-files {base}{zip_name} --conf spark.sql.session.timeZone=UTC {_PYTHON_CONF}",
     }}
@@ -135,7 +136,7 @@ def emr_configuration_overrides(aws: AwsSpark) -> dict[str, Any]:
 
 
 def emr_plan(aws: AwsSpark | None, *, credentials_json: str, layout: Layout, items: list[str],
-             run_id: str, mode: str = "ingest") -> dict[str, Any]:
+             run_id: str, mode: str = "ingest", redact_quarantine: bool = True) -> dict[str, Any]:
     """What a DAG's spark_plan task returns (XCom: settings and paths only) and its
     EmrServerlessStartJobOperator renders into StartJobRun."""
     if aws is None:
@@ -143,7 +144,8 @@ def emr_plan(aws: AwsSpark | None, *, credentials_json: str, layout: Layout, ite
     summary = summary_path(layout, f"{mode}-{run_id}")
     return {"application_id": aws.application_id, "execution_role_arn": aws.execution_role_arn,
             "job_driver": emr_job_driver(aws, credentials_json=credentials_json, layout_json=layout.to_json(),
-                                         summary=summary, items=items, mode=mode),
+                                         summary=summary, items=items, mode=mode,
+                                         redact_quarantine=redact_quarantine),
             "configuration_overrides": emr_configuration_overrides(aws), "summary": summary}
 
 
@@ -156,13 +158,23 @@ def summary_path(layout: Layout, run_id: str) -> str:
 # --------------------------------------------------------------------------- the job
 
 
-def _ingest_one(fs: pafs.FileSystem, layout: Layout, path: str, key: bytes, domain: str) -> dict[str, Any]:
+#: --quarantine-text: what a rejected record's free text becomes in quarantine, as the worker's ingest decides by
+#: the domain's classification (domain_pipelines.ingest_dag): "drop" (pii domains, and the default) or
+#: "redacted" (internal/public: kept, capped, contacts redacted, for the producer to debug).
+QUARANTINE_TEXT = {"drop": True, "redacted": False}
+
+
+def quarantine_text(redact_quarantine: bool) -> str:
+    return next(name for name, redact in QUARANTINE_TEXT.items() if redact == redact_quarantine)
+
+
+def _ingest_one(fs: pafs.FileSystem, layout: Layout, path: str, key: bytes, domain: str,
+                redact_quarantine: bool = True) -> dict[str, Any]:
     from callcenter import tasks
 
     try:
-        # The domain's contract (shipped in the zip); quarantine redaction stays on (the job does not
-        # know the classification: the strict default).
-        return tasks.ingest_export(fs, layout, path, key, domain=domain)
+        # The domain's contract (shipped in the zip) and the worker's quarantine rule for its classification.
+        return tasks.ingest_export(fs, layout, path, key, domain=domain, redact_quarantine=redact_quarantine)
     except Exception as exc:  # noqa: BLE001 - one export's failure is reported, the others still publish
         # The class only, never the message: it may quote a record (as tasks.record_failure does).
         return {"source": path, "error": type(exc).__name__}
@@ -170,7 +182,7 @@ def _ingest_one(fs: pafs.FileSystem, layout: Layout, path: str, key: bytes, doma
 
 def ingest_exports(spark: SparkSession, exports: list[str], layout: Layout,
                    open_store: Callable[[], tuple[pafs.FileSystem, bytes]],
-                   domain: str = "call_analytics") -> list[dict[str, Any]]:
+                   domain: str = "call_analytics", redact_quarantine: bool = True) -> list[dict[str, Any]]:
     """Ingest `exports` on the executors; one summary per export, sorted by source.
 
     `open_store` runs on each executor (once per partition) and returns the store and
@@ -184,7 +196,7 @@ def ingest_exports(spark: SparkSession, exports: list[str], layout: Layout,
         fs, key = open_store()
         for batch in batches:
             for path in batch.column("path").to_pylist():
-                summary = json.dumps(_ingest_one(fs, layout, path, key, domain), sort_keys=True)
+                summary = json.dumps(_ingest_one(fs, layout, path, key, domain, redact_quarantine), sort_keys=True)
                 yield pa.RecordBatch.from_pydict({"summary": [summary]}, schema=schema)
 
     return _fan_out(spark, exports, run, "source")
@@ -292,6 +304,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--settings", required=True, help="the domain's credentials Variable (JSON, non-secret)")
     parser.add_argument("--layout", required=True, help="the domain's layout Variable (JSON)")
     parser.add_argument("--summary", required=True, help="<bucket>/<key> of the summary JSON to write")
+    parser.add_argument("--quarantine-text", choices=sorted(QUARANTINE_TEXT), default="drop",
+                        help="a rejected record's free text in quarantine: drop (pii domains) or redacted")
     parser.add_argument("items", nargs="+", help="export paths (<bucket>/<key>) or days (YYYY-MM-DD)")
     return parser
 
@@ -318,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
              .config("spark.sql.session.timeZone", "UTC").getOrCreate())
     try:
         if args.mode == "ingest":
-            summaries = ingest_exports(spark, args.items, layout, partial(vault_store, args.settings), settings.domain)
+            summaries = ingest_exports(spark, args.items, layout, partial(vault_store, args.settings), settings.domain,
+                                       QUARANTINE_TEXT[args.quarantine_text])
         else:
             summaries = build_days(spark, args.items, layout, partial(vault_stores, args.settings, STORES[args.stores]))
         write_summary(credentials.filesystem(settings, STORES[args.stores]), args.summary, summaries)

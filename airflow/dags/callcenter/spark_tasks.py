@@ -22,10 +22,12 @@ from callcenter.layout import Names
 JOB_HOURS = dataproc.JOB_HOURS
 
 
-def spark_branch(mode: str, items: Any, job_task_id: str, names: Names) -> tuple[Any, Any]:
+def spark_branch(mode: str, items: Any, job_task_id: str, names: Names, *,
+                 redact_quarantine: bool = True) -> tuple[Any, Any]:
     """Add spark_plan -> `job_task_id` -> spark_results to the DAG being defined, for `names.domain`
     (its `<domain>_spark` Variable, credentials and layout); returns (plan, results). `results` is
-    the list of succeeded summaries."""
+    the list of succeeded summaries. `redact_quarantine`: the worker's quarantine rule for the domain's
+    classification (ingest), so both engines write the same quarantine."""
 
     # multiple_outputs: the operator's fields read plan["..."], which pulls one XCom per key.
     @task(task_id="spark_plan", multiple_outputs=True)
@@ -39,7 +41,7 @@ def spark_branch(mode: str, items: Any, job_task_id: str, names: Names) -> tuple
         return spark_job.emr_plan(SparkSettings.from_variable(names.spark_variable).aws, mode=mode, items=list(items),
                                   run_id=run_id, credentials_json=credentials.portable(credentials.Settings.from_json(
                                       Variable.get(credentials.settings_variable(names.domain)))).to_json(),
-                                  layout=runtime.layout(names))
+                                  layout=runtime.layout(names), redact_quarantine=redact_quarantine)
 
     plan = spark_plan(items)
     job = EmrServerlessStartJobOperator(

@@ -3,6 +3,7 @@ parse times are reported; ruff's AIR rules pass; DAG files import nothing heavy.
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -199,6 +200,11 @@ def test_ingest_branches_between_worker_and_deferrable_spark(dagbag, dag_id):
     assert {"ingest_export", "spark_results"} <= reconcile.upstream_task_ids
     assert reconcile.trigger_rule == "all_done"
     assert dag.get_task("all_exports_ingested").trigger_rule == "all_done"
+    # Both engines quarantine by the domain's classification: the worker task and the Spark plan close over
+    # the same rule (call_analytics is pii: drop free text; agent_performance internal: keep it, redacted).
+    rules = {task_id: inspect.getclosurevars(dag.get_task(task_id).python_callable).nonlocals["redact_quarantine"]
+             for task_id in ("ingest_export", "spark_plan")}
+    assert rules == dict.fromkeys(rules, dag_id == "call_records_ingest")
 
 
 def test_customer_360_branches_a_backfill_to_spark(dagbag):

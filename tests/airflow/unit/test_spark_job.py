@@ -169,3 +169,46 @@ def test_job_driver_names_the_mode():
     assert driver["sparkSubmit"]["entryPointArguments"][:2] == ["--mode", "customer_360"]
     with pytest.raises(ValueError, match="no aws section"):
         spark_job.emr_plan(None, credentials_json="{}", layout=_layout(Path("/x"), "a"), items=[], run_id="r")
+
+
+@pytest.mark.parametrize("redact", [False, True], ids=["internal-redacted", "pii-drop"])
+def test_a_domains_quarantine_rule_is_the_same_on_spark(spark, tmp_path, redact):  # noqa: F811
+    """The worker keeps a rejected record's free text (redacted) for internal/public domains and drops it for
+    pii ones (domain_pipelines.ingest_dag); the job gets the same rule as --quarantine-text, so both engines
+    write the same quarantine for agent_performance (internal), a CSV export with bad rows and a contact."""
+    from callcenter import domain, synthetic
+
+    contract = domain.load("agent_performance")
+    recs = synthetic.records_for(contract, 400, seed=11, malformed_rate=0.05)
+    recs[7] = {**recs[7], "event_type": "call back jane@example.com"}
+    worker, job = (_layout(tmp_path, side) for side in ("worker", "spark"))
+    worker, job = (Layout(**{**layout.__dict__, "dataset": contract.dataset}) for layout in (worker, job))
+    export = Path(worker.incoming) / "events-1.csv"
+    export.parent.mkdir(parents=True)
+    synthetic.write_export(contract, recs, str(export), fmt="csv")
+    fs = pafs.LocalFileSystem()
+    want = tasks.ingest_export(fs, worker, str(export), KEY, domain="agent_performance", redact_quarantine=redact)
+    [got] = spark_job.ingest_exports(spark, [str(export)], job, lambda: (pafs.LocalFileSystem(), KEY),
+                                     domain="agent_performance", redact_quarantine=redact)
+    strip = lambda s: {k: v for k, v in s.items() if k != "seconds"}
+    assert strip(got) == strip(want) and want["quarantined"] >= 10
+    assert _tree(fs, job.curated) == _tree(fs, worker.curated)
+    quarantine = _tree(fs, job.quarantine)
+    assert quarantine == _tree(fs, worker.quarantine)
+    lines = [json.loads(x) for body in quarantine.values() for x in body.decode().splitlines()]
+    [contact] = [q for q in lines if q["reason"].startswith("pii_in:event_type")]
+    assert contact["event_type"] == (None if redact else "call back [EMAIL]")
+
+
+def test_the_job_driver_carries_the_domains_quarantine_rule():
+    def arguments(**kwargs) -> list[str]:
+        return spark_job.emr_job_driver(AWS, credentials_json="{}", layout_json="{}", summary="s", items=["i"],
+                                        digest="ab", **kwargs)["sparkSubmit"]["entryPointArguments"]
+
+    assert arguments()[arguments().index("--quarantine-text") + 1] == "drop"  # strict unless told
+    internal = arguments(redact_quarantine=False)
+    assert internal[internal.index("--quarantine-text") + 1] == "redacted"
+    assert spark_job._parser().parse_args(internal[:-1] + ["x"]).quarantine_text == "redacted"
+    with pytest.raises(SystemExit):
+        spark_job._parser().parse_args(["--settings", "{}", "--layout", "{}", "--summary", "s",
+                                        "--quarantine-text", "raw", "x"])
