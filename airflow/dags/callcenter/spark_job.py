@@ -140,7 +140,7 @@ def emr_plan(aws: AwsSpark | None, *, credentials_json: str, layout: Layout, ite
     """What a DAG's spark_plan task returns (XCom: settings and paths only) and its
     EmrServerlessStartJobOperator renders into StartJobRun."""
     if aws is None:
-        raise ValueError("call_analytics_spark has no aws section: this environment has no Spark to run on")
+        raise ValueError("the spark Variable has no aws section: this environment has no EMR Serverless to run on")
     summary = summary_path(layout, f"{mode}-{run_id}")
     return {"application_id": aws.application_id, "execution_role_arn": aws.execution_role_arn,
             "job_driver": emr_job_driver(aws, credentials_json=credentials_json, layout_json=layout.to_json(),
