@@ -160,7 +160,7 @@ diagram: check-env synth
 # The Spark job's runtime images (spark/image): tag = content hash of runtime label, the engine's Dockerfile and
 # the pins derived from airflow/constraints.txt; pushed to the environment's ECR and Artifact Registry
 # repositories (ENGINE=emr|dataproc: one of them); prints the image URIs.
-spark-image: check-env
+spark-image: check-env .venv/.synced
 	$(PY) spark/image/image.py push --env '$(ENV)' $(if $(ENGINE),--engine '$(ENGINE)')
 
 # After deploy: what the DAGs read from Vault (inputs and secrets: scripts/seed_vault.py).

@@ -74,3 +74,11 @@ def test_deploys_wait_on_protected_environments_one_at_a_time():
     assert deploy["concurrency"]["group"] == "deploy-${{ matrix.env }}"
     assert deploy["concurrency"]["cancel-in-progress"] is False
     assert deploy["strategy"]["max-parallel"] == 1
+
+
+def test_deploy_pushes_the_spark_images_before_the_stacks_that_name_them():
+    runs = [step.get("run", "") for step in _workflows()["deploy.yml"]["jobs"]["deploy"]["steps"]]
+    image = next(i for i, run in enumerate(runs) if run.startswith("make spark-image "))
+    assert image < runs.index('make deploy ENV="$ENV_NAME"')
+    step = _workflows()["deploy.yml"]["jobs"]["deploy"]["steps"][image]
+    assert step["if"] == "vars.SPARK_IMAGES == 'true'"  # off until the first deploy created the repositories
