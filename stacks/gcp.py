@@ -21,6 +21,7 @@ from modules.gcp.binary_authorization import (
 from modules.gcp.bucket import SecureBucket, SecureBucketProps, Tiering
 from modules.gcp.budget import ProjectBudget, ProjectBudgetProps
 from modules.gcp.dataproc_serverless import DataprocServerless, DataprocServerlessProps, SparkDomain
+from modules.gcp.dataproc_serverless import cmek_agents as dataproc_cmek_agents
 from modules.gcp.dns_ranges import DNS_FORWARDING_SOURCE
 from modules.gcp.domain_pipeline_account import DomainPipelineAccount, DomainPipelineAccountProps
 from modules.gcp.fabric_dns import FabricDns, FabricDnsProps
@@ -144,9 +145,11 @@ class GcpPlatformStack(PlatformStack):
         self.kms = KeyRing(self, "kms", KeyRingProps(
             name=naming.gcp_resource(env.prefix, env.name, "platform"),
             location=gcp.region,
-            # Artifact Registry's agent encrypts the Spark image's repository with the lake key (where Spark is on).
+            # Where Spark is on: Artifact Registry's agent encrypts the Spark image's repository with the lake
+            # key, Compute Engine's and Dataproc's agents a batch's disks and Dataproc's own writes (kmsKey).
             keys={LAKE_KEY: (f"serviceAccount:{gcs_agent.email_address}",
-                             *((registry_agent(project.number),) if env.spark.enabled else ())),
+                             *((registry_agent(project.number), *dataproc_cmek_agents(project.number))
+                               if env.spark.enabled else ())),
                   GKE_SECRETS_KEY: (gke_agent,)},
             protect=gcp.protect_stateful,
         ))
@@ -298,6 +301,8 @@ class GcpPlatformStack(PlatformStack):
             description=f"{env.name}: the Spark job's Dataproc Serverless image", after=tuple(self.kms.grants[LAKE_KEY]),
         ))
         #: What a DAG needs to submit a batch (the `<domain>_spark` Variable's gcp part).
+        #: The key a batch encrypts its disks with (executionConfig.kmsKey): the lake key, as its buckets.
+        self.spark_kms_key = self.kms.key_id(LAKE_KEY)
         self.spark_container_image = dataproc_image_uri(gcp.project_id, gcp.region, repository, env.spark.gcp.runtime_version)
         self.spark_staging_buckets = {d: bucket.id for d, bucket in staging.items()}
         self.spark_subnetwork = data.subnet_self_link

@@ -103,6 +103,7 @@ def spark_variable(env: Environment, domain: str, aws: AwsPlatformStack, gcp: Gc
             "project": env.gcp.project_id, "region": env.gcp.region,
             "service_account": gcp.spark_service_accounts[domain], "subnetwork": gcp.spark_subnetwork,
             "staging_bucket": gcp.spark_staging_buckets[domain], "container_image": gcp.spark_container_image,
+            "kms_key": gcp.spark_kms_key,
         }
     return json.dumps({
         # customer_360's Spark: "dataproc" only where the GCP side exists (the schema refuses it otherwise).

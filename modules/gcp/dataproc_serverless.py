@@ -49,6 +49,14 @@ SIGN_SELF_PERMISSIONS = ("iam.serviceAccounts.signJwt",)
 SUBMIT_PERMISSIONS = ("dataproc.batches.create", "dataproc.batches.get")
 
 
+def cmek_agents(project_number: str) -> tuple[str, ...]:
+    """Who must hold encrypter/decrypter on the key a batch names in executionConfig.kmsKey, besides Cloud
+    Storage's agent (the staging bucket): Compute Engine's and Dataproc's service agents ("Use CMEK with
+    Serverless for Apache Spark": the batch's disks and Dataproc's own writes)."""
+    return (f"serviceAccount:service-{project_number}@compute-system.iam.gserviceaccount.com",
+            f"serviceAccount:service-{project_number}@dataproc-accounts.iam.gserviceaccount.com")
+
+
 @dataclass(frozen=True)
 class SparkDomain:
     account_id: str

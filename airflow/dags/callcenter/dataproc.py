@@ -119,6 +119,9 @@ def batch_body(gcp: GcpSpark, *, entry_uri: str, zip_uri: str, args: list[str], 
             "serviceAccount": gcp.service_account,
             "subnetworkUri": gcp.subnetwork,
             "stagingBucket": gcp.staging_bucket,
+            # The batch's disks and Dataproc's writes under the lake key ("Use CMEK with Serverless for Apache
+            # Spark"; the stack grants Compute Engine's and Dataproc's agents on it).
+            "kmsKey": gcp.kms_key,
             # Dataproc terminates the batch after this (ExecutionConfig.ttl, 10 min..14 days): it never
             # outlives the task that waits for it, as a timed-out deferred task runs no on_kill.
             "ttl": f"{JOB_HOURS * 3600}s",
@@ -133,8 +136,9 @@ def dataproc_plan(gcp: GcpSpark | None, fs: pafs.FileSystem, *, credentials_json
     operator submits. `credentials_json` is the job's portable settings (its own gcp_iam Vault login)."""
     if gcp is None:
         raise ValueError("the spark Variable has no gcp section: this environment has no Dataproc to run on")
-    if gcp.container_image is None:
-        raise ValueError("the spark Variable's gcp section names no container_image: a batch needs the job's image")
+    for name in ("container_image", "kms_key"):
+        if getattr(gcp, name) is None:
+            raise ValueError(f"the spark Variable's gcp section names no {name}: a batch needs it")
     entry_uri, zip_uri = publish_code(fs, gcp)
     ident = batch_id(mode, dag_id, run_id)
     summary = summary_path(gcp, ident)

@@ -78,6 +78,9 @@ class GcpSpark:
     #: environment's Artifact Registry. Required where "engine" is "dataproc" (runtime 2.2's stock image lacks
     #: hvac and the lock's pyarrow); a Variable exported before the image existed may lack it while on EMR.
     container_image: str | None = None
+    #: The batch's executionConfig.kmsKey (projects/.../cryptoKeys/...): its disks and Dataproc's writes under
+    #: the lake key, as the buckets are. Required where "engine" is "dataproc", like container_image.
+    kms_key: str | None = None
 
     def __post_init__(self) -> None:
         # Dataproc pulls custom containers from Artifact Registry (or the retired Container Registry) only
@@ -86,6 +89,10 @@ class GcpSpark:
                             self.container_image):
             raise ValueError(f"container_image: {self.container_image!r} must be <region>-docker.pkg.dev/<project>/"
                              "<repository>/<image>:<tag> (Dataproc pulls custom containers from Artifact Registry only)")
+
+
+#: GcpSpark fields a Variable exported before they existed may lack while the engine is EMR; Dataproc needs them.
+DATAPROC_REQUIRED = {"container_image": "the job's image (make spark-image)", "kms_key": "the lake key for their disks"}
 
 
 @dataclass(frozen=True)
@@ -122,12 +129,13 @@ class SparkSettings:
             raise SparkSettingsError(f"{where}.engine: {spark_engine!r} must be one of {', '.join(SPARK_ENGINES)}")
         if spark_engine == "dataproc" and not data.get("gcp"):
             raise SparkSettingsError(f"{where}.engine: 'dataproc' needs a gcp section (Dataproc Serverless settings)")
-        if spark_engine == "dataproc" and isinstance(data["gcp"], dict) and "container_image" not in data["gcp"]:
-            raise SparkSettingsError(f"{where}.gcp.container_image: missing, and 'dataproc' batches need the job's image "
-                                     "(make spark-image, then export the Variable again from <env>-vault)")
+        for name, what in DATAPROC_REQUIRED.items():
+            if spark_engine == "dataproc" and isinstance(data["gcp"], dict) and name not in data["gcp"]:
+                raise SparkSettingsError(f"{where}.gcp.{name}: missing, and 'dataproc' batches need {what} "
+                                         "(export the Variable again from <env>-vault)")
         return cls(thresholds=_section(Thresholds, data.get("thresholds") or {}, f"{where}.thresholds", int),
                    aws=_section(AwsSpark, data.get("aws"), f"{where}.aws", str),
-                   gcp=_section(GcpSpark, data.get("gcp"), f"{where}.gcp", str, optional=("container_image",)),
+                   gcp=_section(GcpSpark, data.get("gcp"), f"{where}.gcp", str, optional=tuple(DATAPROC_REQUIRED)),
                    cross_cloud=cross_cloud,
                    spark_engine=spark_engine)
 

@@ -104,13 +104,14 @@ def settings_json(vault_url: str, token_file: Path) -> str:
 
 #: The shape the stacks write (modules/spark_image.dataproc_image_uri).
 IMAGE = "europe-west1-docker.pkg.dev/ccd-dev/ccd-dev-spark/spark-job:dataproc-2.2-0123456789abcdef"
+KMS_KEY = "projects/ccd-dev/locations/europe-west1/keyRings/ccd-dev-platform/cryptoKeys/lake"
 
 
 def gcp_section(staging: Path) -> dict:
     return {"project": "ccd-dev", "region": "europe-west1",
             "service_account": "ccddev-spark-abc123@ccd-dev.iam.gserviceaccount.com",
             "subnetwork": "projects/ccd-dev/regions/europe-west1/subnetworks/ccd-dev-data",
-            "staging_bucket": str(staging), "container_image": IMAGE}
+            "staging_bucket": str(staging), "container_image": IMAGE, "kms_key": KMS_KEY}
 
 
 # --------------------------------------------------------------------------- the Variable
@@ -141,12 +142,13 @@ def test_a_container_image_dataproc_cannot_pull_is_one_clear_error(tmp_path, ima
     text = json.dumps({"aws": None, "engine": "dataproc", "gcp": {**gcp_section(tmp_path), "container_image": image}})
     with pytest.raises(SparkSettingsError, match=r"^call_analytics_spark\.gcp(\.container_image)?: .*(container_image|non-empty)"):
         SparkSettings.from_json(text)
-    # A Variable exported before the image existed: fine while the engine is EMR, one clear line for Dataproc.
-    missing = {k: v for k, v in gcp_section(tmp_path).items() if k != "container_image"}
-    assert SparkSettings.from_json(json.dumps({"aws": None, "gcp": missing})).gcp.container_image is None
-    with pytest.raises(SparkSettingsError, match=r"^call_analytics_spark\.gcp\.container_image: missing, and 'dataproc' "
-                                                 r"batches need the job's image \(make spark-image"):
-        SparkSettings.from_json(json.dumps({"aws": None, "gcp": missing, "engine": "dataproc"}))
+    # A Variable exported before the image (and key) existed: fine while the engine is EMR, one line for Dataproc.
+    for field, rule in (("container_image", "the job's image \\(make spark-image\\)"), ("kms_key", "the lake key")):
+        missing = {k: v for k, v in gcp_section(tmp_path).items() if k != field}
+        assert getattr(SparkSettings.from_json(json.dumps({"aws": None, "gcp": missing})).gcp, field) is None
+        with pytest.raises(SparkSettingsError, match=rf"^call_analytics_spark\.gcp\.{field}: missing, and 'dataproc' "
+                                                     rf"batches need {rule}"):
+            SparkSettings.from_json(json.dumps({"aws": None, "gcp": missing, "engine": "dataproc"}))
 
 
 # --------------------------------------------------------------------------- the plan
@@ -176,7 +178,7 @@ def test_plan_publishes_the_code_once_and_builds_the_batch_with_no_secret(tmp_pa
                                      "spark.pyspark.driver.python": dataproc.IMAGE_PYTHON}
     assert batch["environmentConfig"]["executionConfig"] == {
         "serviceAccount": gcp.service_account, "subnetworkUri": gcp.subnetwork, "stagingBucket": gcp.staging_bucket,
-        "ttl": "21600s"}  # the batch ends itself when the waiting task would time out (6 h)
+        "kmsKey": KMS_KEY, "ttl": "21600s"}  # the batch ends itself when the waiting task would time out (6 h)
     args = batch["pysparkBatch"]["args"]
     assert args[args.index("--stores") + 1] == "gcs" and args[-2:] == ["2026-11-01", "2026-11-02"]
     assert plan["parent"] == PARENT and plan["summary"].startswith(f"{tmp_path}/staging/spark/_summaries/")

@@ -159,6 +159,7 @@ def test_spark_variable_is_an_output_per_domain_and_parses_with_the_dags_reader(
     assert "spark-call_analytics_staging_bucket" in gcp.staging_bucket and "vpc-data" in gcp.subnetwork
     assert "spark_account-call_analytics" in gcp.service_account
     # The batch's image: the environment's Artifact Registry repository, the Dockerfile's content tag.
+    assert "kms_key-lake" in gcp.kms_key, gcp.kms_key  # the batch's disks under the lake key, as its buckets
     assert gcp.container_image == dataproc_image_uri(DEV.gcp.project_id, DEV.gcp.region, f"{DEV.prefix}-dev-spark",
                                                      DEV.spark.gcp.runtime_version)
     # No secret travels in the Variable: the masking key stays in the domain's kv subtree.

@@ -343,9 +343,11 @@ def test_buckets_wait_for_the_gcs_agent_key_grant_and_the_log_sink_admits_the_lo
     grants = {g["member"]: k for k, g in stack.resources("google_kms_crypto_key_iam_member").items()
               if g["crypto_key_id"] == lake_key}
     gcs_agent = "serviceAccount:${data.google_storage_project_service_account.gcs-agent.email_address}"
-    # Where Spark is on, Artifact Registry's agent also encrypts with the lake key (the Spark image's repository).
-    registry_agent = "serviceAccount:service-${data.google_project.project.number}@gcp-sa-artifactregistry.iam.gserviceaccount.com"
-    assert set(grants) == {gcs_agent, *((registry_agent,) if env.spark.enabled else ())}
+    # Where Spark is on, three more agents use the lake key: Artifact Registry's (the Spark image's repository),
+    # Compute Engine's and Dataproc's (a batch's disks and Dataproc's writes, executionConfig.kmsKey).
+    agents = ("gcp-sa-artifactregistry", "compute-system", "dataproc-accounts")
+    spark = {f"serviceAccount:service-${{data.google_project.project.number}}@{a}.iam.gserviceaccount.com" for a in agents}
+    assert set(grants) == {gcs_agent, *(spark if env.spark.enabled else ())}
     for bucket in stack.resources("google_storage_bucket").values():
         assert bucket["depends_on"] == [f"google_kms_crypto_key_iam_member.{grants[m]}" for m in grants]
     # The lake's other bucket grants are the domains' pipeline accounts (test_gcp_domain_pipeline_accounts.py).
