@@ -12,14 +12,16 @@ RUN apt-get update \
 # The guide's allocator for the driver and executors' JVMs (fewer fragmentation OOMs on long batches).
 ENV LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 
-COPY requirements.txt /tmp/callcenter-requirements.txt
+# Relative to the base image's working directory: the file is only read by the next step, then removed.
+COPY requirements.txt callcenter-requirements.txt
 # Exactly the lock's pins: no resolution (--no-deps), wheels only, and pip check fails the build when
 # the derived closure misses a dependency.
-RUN /usr/local/bin/python3.12 -m pip install --no-cache-dir --no-deps --only-binary=:all: -r /tmp/callcenter-requirements.txt \
+RUN /usr/local/bin/python3.12 -m pip install --no-cache-dir --no-deps --only-binary=:all: -r callcenter-requirements.txt \
     && /usr/local/bin/python3.12 -m pip check \
-    && rm /tmp/callcenter-requirements.txt
+    && rm callcenter-requirements.txt
 # Spark's Python workers and driver (the batch also names it per run: callcenter/dataproc.IMAGE_PYTHON).
 ENV PYSPARK_PYTHON=/usr/local/bin/python3.12
 
-RUN groupadd -g 1099 spark && useradd -u 1099 -g 1099 -d /home/spark -m spark
+# -m: the guide requires a home directory (useradd's default, under HOME's base directory).
+RUN groupadd -g 1099 spark && useradd -u 1099 -g 1099 -m spark
 USER spark
